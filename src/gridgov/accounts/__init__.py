@@ -1,0 +1,1 @@
+"""Accounts, roles, named permissions and the data scope every read goes through."""

@@ -1,0 +1,68 @@
+"""Roles and the named permissions each grants.
+
+Permissions are the unit of authorisation in code (``actor.require(Perm.X)``); roles are just
+bundles of them, so a later admin page can re-bundle without touching any endpoint.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    LEADER = "leader"
+    CENTER_OPERATOR = "center_operator"
+    DEPARTMENT_HANDLER = "department_handler"
+    STREET_STAFF = "street_staff"
+    COMMUNITY_STAFF = "community_staff"
+    GRID_WORKER = "grid_worker"
+    CITIZEN = "citizen"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "管理员",
+    Role.LEADER: "领导",
+    Role.CENTER_OPERATOR: "社会治理中心坐席",
+    Role.DEPARTMENT_HANDLER: "区直部门处置人员",
+    Role.STREET_STAFF: "镇街工作人员",
+    Role.COMMUNITY_STAFF: "社区工作人员",
+    Role.GRID_WORKER: "网格员",
+    Role.CITIZEN: "公众",
+}
+
+
+class Perm(StrEnum):
+    REGIONS_READ = "regions.read"
+    REGIONS_WRITE = "regions.write"
+    ORGS_READ = "orgs.read"
+    ORGS_WRITE = "orgs.write"
+    USERS_READ = "users.read"
+    USERS_WRITE = "users.write"
+    AUDIT_READ = "audit.read"
+
+
+_STAFF_READ = frozenset({Perm.REGIONS_READ, Perm.ORGS_READ, Perm.USERS_READ})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.ADMIN: frozenset(Perm),
+    Role.LEADER: _STAFF_READ | {Perm.AUDIT_READ},
+    Role.CENTER_OPERATOR: _STAFF_READ,
+    Role.DEPARTMENT_HANDLER: frozenset({Perm.REGIONS_READ, Perm.ORGS_READ}),
+    Role.STREET_STAFF: _STAFF_READ,
+    Role.COMMUNITY_STAFF: _STAFF_READ,
+    Role.GRID_WORKER: frozenset({Perm.REGIONS_READ}),
+    Role.CITIZEN: frozenset(),
+}
+
+# Roles whose scope is a region subtree; the others are scoped by department or by ownership.
+REGION_SCOPED_ROLES = frozenset(
+    {
+        Role.ADMIN,
+        Role.LEADER,
+        Role.CENTER_OPERATOR,
+        Role.STREET_STAFF,
+        Role.COMMUNITY_STAFF,
+        Role.GRID_WORKER,
+    }
+)

@@ -1,0 +1,99 @@
+"""The web application: API routers, pages, error format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from gridgov import __version__
+from gridgov.accounts.api import router as accounts_router
+from gridgov.audit.api import router as audit_router
+from gridgov.config import Settings, get_settings
+from gridgov.db import get_engine
+from gridgov.kit.errors import AppError
+from gridgov.orgs.api import router as orgs_router
+from gridgov.regions.api import router as regions_router
+from gridgov.web import STATIC_DIR
+from gridgov.web.pages import router as pages_router
+
+_HTTP_CODES = {
+    401: ("not_authenticated", "请先登录"),
+    403: ("permission_denied", "没有权限"),
+    404: ("not_found", "请求的资源不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+}
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/openapi", "/docs")) and "text/html" in (
+        request.headers.get("accept", "")
+    )
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="gridgov 社会治理多网融合智慧平台",
+        version=__version__,
+        description="Grid-based social governance platform. Errors are "
+        '`{"error": {"code": ..., "message": ...}}` with a Chinese message.',
+    )
+    app.state.settings = settings
+    app.state.engine = engine or get_engine(settings)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.effective_secret_key(),
+        session_cookie="gridgov_session",
+        same_site="lax",
+        https_only=settings.secure_cookies,
+        max_age=settings.access_token_minutes * 60,
+    )
+
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError) -> Response:
+        if _wants_html(request):
+            from gridgov.web.pages import render_error
+
+            return render_error(request, exc.status_code, exc.message)
+        headers = {}
+        if "retry_after" in exc.details:
+            headers["Retry-After"] = str(exc.details["retry_after"])
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details: list[dict[str, Any]] = [
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
+            for err in exc.errors()
+        ]
+        body = {"error": {"code": "invalid_input", "message": "请求参数不合法", "details": details}}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code, message = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
+        if _wants_html(request):
+            from gridgov.web.pages import render_error
+
+            return render_error(request, exc.status_code, message)
+        return JSONResponse(
+            {"error": {"code": code, "message": message}},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.get("/api/v1/health", tags=["system"], summary="健康检查")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    for router in (accounts_router, regions_router, orgs_router, audit_router, pages_router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

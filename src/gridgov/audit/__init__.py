@@ -1,0 +1,1 @@
+"""The audit log: every write records who did what, in the same transaction."""

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gridgov.accounts.scope import Scope, apply_scope
+from gridgov.audit.models import AuditEntry
+from gridgov.kit.pagination import PageParams
+
+
+def list_entries(
+    session: Session,
+    scope: Scope,
+    *,
+    action: str | None,
+    object_type: str | None,
+    page: PageParams,
+) -> tuple[list[AuditEntry], int]:
+    stmt = apply_scope(select(AuditEntry), scope, region_path=AuditEntry.region_path)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if object_type:
+        stmt = stmt.where(AuditEntry.object_type == object_type)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(AuditEntry.id.desc()).offset(page.offset).limit(page.page_size)
+    )
+    return list(rows), total

@@ -1,0 +1,218 @@
+"""The one command-line entry point: ``gridgov``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gridgov.accounts import services as accounts
+from gridgov.accounts.actor import Actor
+from gridgov.accounts.permissions import ROLE_LABELS, Role
+from gridgov.accounts.schemas import UserCreate
+from gridgov.config import get_settings
+from gridgov.db import get_engine, session_factory, unit_of_work
+from gridgov.kit.errors import AppError
+from gridgov.seed.context import Tier
+from gridgov.seed.runner import AlreadySeeded, SeedReport, is_seeded, seed_database
+
+app = typer.Typer(help="gridgov 社会治理多网融合智慧平台", no_args_is_help=True)
+db_app = typer.Typer(help="数据库结构（Alembic 迁移）", no_args_is_help=True)
+users_app = typer.Typer(help="账号", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+console = Console(stderr=True)
+
+DEMO_LOGINS = (
+    ("admin", "管理员"),
+    ("leader", "领导"),
+    ("operator", "社会治理中心坐席"),
+    ("dept_cg", "区直部门（城管）"),
+    ("street_xuzhuang", "镇街（许庄街道）"),
+    ("comm_370811002001", "社区"),
+    ("gw_370811002001001", "网格员"),
+    ("citizen1", "公众"),
+)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the newest migration."""
+    from gridgov import schema
+
+    schema.upgrade(get_engine())
+    console.print(f"schema at {schema.current_revision(get_engine())}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from gridgov import schema
+
+    typer.echo(schema.current_revision(get_engine()) or "(empty)")
+
+
+def _run_seed(tier: Tier, seed: int, reset: bool) -> SeedReport:
+    settings = get_settings()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        return seed_database(
+            get_engine(settings), settings, tier=tier, seed=seed, reset=reset, progress=progress
+        )
+
+
+def _print_report(report: SeedReport) -> None:
+    table = Table(title=f"{report.tier.value} tier, seed {report.seed}: {report.seconds:.1f} s")
+    table.add_column("数据")
+    table.add_column("数量", justify="right")
+    for name, count in report.counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
+@app.command()
+def seed(
+    tier: Annotated[Tier, typer.Option(help="district (seed district) or city")] = Tier.DISTRICT,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same data")] = 42,
+    reset: Annotated[bool, typer.Option(help="drop every table first (destroys all data)")] = False,
+) -> None:
+    """Build a demo district (or city): regions, grids, organisations, accounts."""
+    try:
+        report = _run_seed(tier, seed, reset)
+    except AlreadySeeded as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=1) from exc
+    _print_report(report)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Serve the web app and API (the schema must exist: `gridgov db upgrade`)."""
+    import uvicorn
+
+    from gridgov import schema
+    from gridgov.app import create_app
+
+    settings = get_settings()
+    engine = get_engine(settings)
+    if not schema.is_up_to_date(engine):
+        console.print(
+            "[red]数据库结构不是最新：请先运行 gridgov db upgrade（或 gridgov demo）[/red]"
+        )
+        raise typer.Exit(code=1)
+    uvicorn.run(
+        create_app(settings, engine), host=host or settings.host, port=port or settings.port
+    )
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Create and seed the database if there is none, then serve the demo."""
+    settings = get_settings()
+    if not is_seeded(get_engine(settings)):
+        console.print("首次运行：生成演示辖区（太白湖新区）……")
+        _print_report(_run_seed(Tier.DISTRICT, 42, reset=False))
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    console.print(f"\n[bold]gridgov 演示已启动：{url}[/bold]")
+    console.print(
+        f"演示账号（密码均为 {settings.demo_password!r}，由 GRIDGOV_DEMO_PASSWORD 设置）："
+    )
+    for username, label in DEMO_LOGINS:
+        console.print(f"  {username:<22} {label}")
+    console.print("全部账号：gridgov users list\n")
+    serve(host=host, port=port)
+
+
+@users_app.command("list")
+def users_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    role: Annotated[Role | None, typer.Option(help="only this role")] = None,
+) -> None:
+    """Every account with its role and scope."""
+    engine = get_engine()
+    with session_factory(engine)() as session:
+        listed = [
+            (user, accounts.describe_scope(user, accounts.scope_of(session, user)))
+            for user in accounts.all_users_for_operator(session)
+            if role is None or user.role == role.value
+        ]
+    if as_json:
+        rows = [
+            {
+                "username": user.username,
+                "display_name": user.display_name,
+                "role": user.role,
+                "scope": scope.model_dump(),
+                "is_active": user.is_active,
+            }
+            for user, scope in listed
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(listed)} 个账号")
+    for column in ("用户名", "姓名", "角色", "管辖区域", "部门"):
+        table.add_column(column)
+    for user, scope in listed:
+        table.add_row(
+            user.username,
+            user.display_name,
+            ROLE_LABELS[Role(user.role)],
+            ",".join(scope.region_codes) or ("本人" if user.role == Role.CITIZEN else "全辖区"),
+            str(scope.department_id or ""),
+        )
+    Console().print(table)
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="login name")],
+    role: Annotated[Role, typer.Option(help="role")],
+    display_name: Annotated[str, typer.Option(help="name shown in the UI")],
+    scope_region: Annotated[str | None, typer.Option(help="region code of the scope")] = None,
+    department_id: Annotated[int | None, typer.Option(help="department organisation id")] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create an account (for a real deployment, where no demo accounts exist)."""
+    data = UserCreate(
+        username=username,
+        display_name=display_name,
+        password=password,
+        role=role,
+        scope_region_code=scope_region,
+        department_id=department_id,
+    )
+    try:
+        with unit_of_work(get_engine()) as session:
+            user = accounts.create_user(session, data, actor=Actor.system("cli"))
+            console.print(f"created {user.username} (id {user.id})")
+    except AppError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/red]")
+        raise typer.Exit(code=1) from exc
+
+
+if __name__ == "__main__":
+    app()

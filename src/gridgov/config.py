@@ -1,0 +1,88 @@
+"""Settings read from the environment (prefix ``GRIDGOV_``).
+
+Every setting has a default so that a fresh clone runs with no configuration. The README's
+configuration table is generated from the field descriptions here (a test keeps it in sync).
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_", extra="ignore")
+
+    var_dir: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="Directory for the SQLite database, the generated secret key and uploads.",
+    )
+    database_url: str = Field(
+        default="",
+        description=(
+            "SQLAlchemy URL. Empty means SQLite in WAL mode at `<var_dir>/gridgov.db`; "
+            "`postgresql+psycopg://user@host/db` switches to PostgreSQL."
+        ),
+    )
+    secret_key: str = Field(
+        default="",
+        description=(
+            "Signs access tokens and page sessions. Empty means a random key generated once "
+            "and kept in `<var_dir>/secret_key`."
+        ),
+    )
+    demo_password: str = Field(
+        default="gridgov-demo",
+        description="Password of every demo account created by `gridgov seed`.",
+    )
+    access_token_minutes: int = Field(
+        default=480, ge=1, description="Lifetime of a bearer token from /api/v1/auth/login."
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins allowed per username and per client address within the window.",
+    )
+    login_failure_window_seconds: int = Field(
+        default=900, ge=1, description="Window over which failed logins are counted."
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai", description="Time zone in which times are shown (stored in UTC)."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `gridgov serve` binds to.")
+    port: int = Field(default=8000, description="Port `gridgov serve` and `gridgov demo` use.")
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark the page session cookie Secure (set true behind HTTPS).",
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_dir / 'gridgov.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def effective_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.var_dir / "secret_key"
+        if not key_file.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

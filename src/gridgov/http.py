@@ -1,0 +1,102 @@
+"""What every ``api.py`` shares: the request's session, its actor, and its settings."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from gridgov.accounts import services as accounts
+from gridgov.accounts.actor import Actor
+from gridgov.accounts.models import User
+from gridgov.accounts.security import read_token
+from gridgov.config import Settings
+from gridgov.db import session_factory
+from gridgov.kit.errors import NotAuthenticated, PermissionDenied
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the endpoint returns, rolled back on error."""
+    session = session_factory(request.app.state.engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def csrf_token(request: Request) -> str:
+    """The page session's CSRF token, created on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not submitted or not secrets.compare_digest(str(expected), submitted):
+        raise PermissionDenied("页面已过期或请求来源不可信，请刷新后重试", code="csrf_failed")
+
+
+def _user_from_request(request: Request, session: Session, settings: Settings) -> User | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        user_id = read_token(header[7:].strip(), settings.effective_secret_key())
+        if user_id is None:
+            raise NotAuthenticated("访问令牌无效或已过期", code="invalid_token")
+        return accounts.user_for_token(session, user_id)
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return None
+    # A cookie rides along on any request the browser makes, so writes must prove they come
+    # from our own pages.
+    if request.method not in SAFE_METHODS:
+        check_csrf(request, request.headers.get(CSRF_HEADER))
+    try:
+        return accounts.user_for_token(session, int(user_id))
+    except NotAuthenticated:
+        request.session.clear()
+        raise
+
+
+def current_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
+    user = _user_from_request(request, session, settings)
+    if user is None:
+        raise NotAuthenticated("请先登录", code="not_authenticated")
+    return accounts.actor_for(session, user, client_ip=client_ip(request))
+
+
+def optional_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor | None:
+    try:
+        user = _user_from_request(request, session, settings)
+    except NotAuthenticated:
+        return None
+    return accounts.actor_for(session, user, client_ip=client_ip(request)) if user else None
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]

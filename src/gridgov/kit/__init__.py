@@ -1,0 +1,1 @@
+"""Domain-free helpers: errors, pagination, clock, geo."""

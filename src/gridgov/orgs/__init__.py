@@ -1,0 +1,1 @@
+"""Organisations: departments, street/town offices, community committees, social bodies."""

@@ -1,0 +1,55 @@
+"""Every query on organisations."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from gridgov.accounts.scope import Scope, apply_scope, unscoped
+from gridgov.kit.pagination import PageParams
+from gridgov.orgs.models import Organisation
+
+
+def _scoped(scope: Scope) -> Select[Organisation]:
+    return apply_scope(
+        select(Organisation),
+        scope,
+        region_path=Organisation.region_path,
+        department_id=Organisation.id,
+    )
+
+
+def get_organisation(session: Session, scope: Scope, org_id: int) -> Organisation | None:
+    return session.scalars(_scoped(scope).where(Organisation.id == org_id)).first()
+
+
+def list_organisations(
+    session: Session,
+    scope: Scope,
+    *,
+    kind: str | None,
+    query: str | None,
+    page: PageParams,
+) -> tuple[list[Organisation], int]:
+    stmt = _scoped(scope)
+    if kind:
+        stmt = stmt.where(Organisation.kind == kind)
+    if query:
+        stmt = stmt.where(
+            or_(
+                Organisation.name.contains(query, autoescape=True),
+                Organisation.code.startswith(query, autoescape=True),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Organisation.kind, Organisation.code)
+        .offset(page.offset)
+        .limit(page.page_size)
+    )
+    return list(rows), total
+
+
+@unscoped("code uniqueness is global: a code taken outside your scope is still taken")
+def code_exists(session: Session, code: str) -> bool:
+    return session.scalar(select(func.count()).where(Organisation.code == code)) != 0

@@ -1,0 +1,1 @@
+"""The territory: region tree (district → street → community → grid), special grids, base layers."""

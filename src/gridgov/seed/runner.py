@@ -1,0 +1,68 @@
+"""Runs the generator modules in order inside one transaction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+
+from gridgov import schema
+from gridgov.config import Settings
+from gridgov.db import unit_of_work
+from gridgov.regions.models import Region
+from gridgov.seed import accounts, orgs, regions
+from gridgov.seed.context import Progress, SeedContext, Tier
+
+# Each feature adds its generator here, after the ones whose data it builds on.
+GENERATORS: tuple[tuple[str, Callable[[SeedContext], None]], ...] = (
+    ("regions", regions.generate),
+    ("organisations", orgs.generate),
+    ("accounts", accounts.generate),
+)
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    tier: Tier
+    seed: int
+    seconds: float
+    counts: dict[str, int]
+
+
+class AlreadySeeded(Exception):
+    pass
+
+
+def is_seeded(engine: Engine) -> bool:
+    if not schema.has_schema(engine):
+        return False
+    with engine.connect() as connection:
+        return (connection.scalar(select(func.count()).select_from(Region)) or 0) > 0
+
+
+def seed_database(
+    engine: Engine,
+    settings: Settings,
+    *,
+    tier: Tier,
+    seed: int,
+    reset: bool,
+    progress: Progress,
+) -> SeedReport:
+    started = time.perf_counter()
+    if reset and schema.has_schema(engine):
+        schema.downgrade(engine, "base")
+    schema.upgrade(engine)
+    if is_seeded(engine):
+        raise AlreadySeeded("数据库中已有数据；如需重建请加 --reset（将清空全部数据）")
+    with unit_of_work(engine) as session:
+        ctx = SeedContext(
+            session=session, settings=settings, tier=tier, seed=seed, progress=progress
+        )
+        for _name, generate in GENERATORS:
+            generate(ctx)
+    return SeedReport(
+        tier=tier, seed=seed, seconds=time.perf_counter() - started, counts=dict(ctx.counts)
+    )

@@ -1,0 +1,301 @@
+"""Pages: login, home, and browsing the territory, organisations, accounts and audit log.
+
+Pages call the same services as the API; they hold no queries of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from gridgov.accounts import services as accounts
+from gridgov.accounts.permissions import ROLE_LABELS, Perm, Role
+from gridgov.audit import services as audit
+from gridgov.config import get_settings
+from gridgov.http import (
+    OptionalActorDep,
+    SessionDep,
+    SettingsDep,
+    check_csrf,
+    client_ip,
+    csrf_token,
+)
+from gridgov.kit.clock import format_local
+from gridgov.kit.geojson import as_dict
+from gridgov.kit.pagination import PageParams
+from gridgov.orgs import services as orgs
+from gridgov.orgs.models import ORG_KIND_LABELS, OrgKind
+from gridgov.regions import services as regions
+from gridgov.regions.models import LEVEL_LABELS, SPECIAL_GRID_KIND_LABELS, RegionLevel
+from gridgov.web import TEMPLATES_DIR
+from gridgov.web.svg import polygon_svg_path
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters["local"] = lambda value: format_local(value, get_settings().timezone)
+templates.env.globals.update(
+    LEVEL_LABELS={k.value: v for k, v in LEVEL_LABELS.items()},
+    KIND_LABELS={k.value: v for k, v in SPECIAL_GRID_KIND_LABELS.items()},
+    ORG_KIND_LABELS={k.value: v for k, v in ORG_KIND_LABELS.items()},
+    ROLE_LABELS={k.value: v for k, v in ROLE_LABELS.items()},
+)
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Module:
+    title: str
+    url: str
+    description: str
+    permission: Perm | None
+
+
+# The home page lists the modules that exist and that the account may open; features add theirs.
+MODULES: list[Module] = [
+    Module("区域网格", "/regions", "街道、社区、基础网格与专属网格的边界和编码", Perm.REGIONS_READ),
+    Module("组织机构", "/organisations", "区直部门、镇街、社区与社会组织", Perm.ORGS_READ),
+    Module("账号管理", "/users", "账号、角色与管辖范围", Perm.USERS_READ),
+    Module("审计日志", "/audit", "谁在何时做了什么", Perm.AUDIT_READ),
+    Module("接口文档", "/docs", "OpenAPI 接口说明（/openapi.json）", None),
+]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("actor", None)
+    return templates.TemplateResponse(
+        request, template, {"csrf_token": csrf_token(request), **context}, status_code=status_code
+    )
+
+
+def render_error(request: Request, status_code: int, message: str) -> Response:
+    if status_code == 401:
+        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+    return render(request, "error.html", status_code=status_code, message=message)
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an absolute URL here would make the login page an open redirect.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+def _pager(request: Request, page: int, total: int) -> dict[str, Any]:
+    pages = max(1, -(-total // PAGE_SIZE))
+    params = dict(request.query_params)
+
+    def link(number: int) -> str:
+        return f"{request.url.path}?{urlencode({**params, 'page': number})}"
+
+    return {
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "prev": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < pages else None,
+    }
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", next=_safe_next(next), error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form(alias="csrf_token")] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    check_csrf(request, csrf)
+    outcome = accounts.login(
+        session, username, password, client_ip=client_ip(request), settings=settings
+    )
+    if outcome.user is None:
+        message = outcome.error.message if outcome.error else "登录失败"
+        status = outcome.error.status_code if outcome.error else 401
+        return render(
+            request, "login.html", status_code=status, next=_safe_next(next), error=message
+        )
+    # A fresh session on login: a token planted before login is worth nothing after it.
+    request.session.clear()
+    request.session["user_id"] = outcome.user.id
+    csrf_token(request)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(alias="csrf_token")] = "") -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep, actor: OptionalActorDep) -> Response:
+    if actor is None or actor.id is None:
+        return _login_redirect(request)
+    user = accounts.user_for_token(session, actor.id)
+    scope = accounts.describe_scope(user, actor.scope)
+    scope_regions = (
+        regions.regions_by_codes(session, scope.region_codes, actor=actor)
+        if actor.can(Perm.REGIONS_READ)
+        else []
+    )
+    modules = [m for m in MODULES if m.permission is None or actor.can(m.permission)]
+    return render(
+        request,
+        "home.html",
+        actor=actor,
+        user=user,
+        scope=scope,
+        scope_regions=scope_regions,
+        modules=modules,
+        role_label=ROLE_LABELS[Role(user.role)],
+    )
+
+
+@router.get("/regions", response_class=HTMLResponse)
+def regions_page(
+    request: Request,
+    session: SessionDep,
+    actor: OptionalActorDep,
+    level: RegionLevel | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    parent_code: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    if actor is None:
+        return _login_redirect(request)
+    rows, total = regions.list_regions(
+        session,
+        actor=actor,
+        level=level,
+        parent_code=parent_code,
+        query=q,
+        page=PageParams(page=page, page_size=PAGE_SIZE),
+    )
+    return render(
+        request,
+        "regions.html",
+        actor=actor,
+        rows=rows,
+        pager=_pager(request, page, total),
+        level=level.value if level else "",
+        q=q or "",
+        levels=list(RegionLevel),
+    )
+
+
+@router.get("/regions/{code}", response_class=HTMLResponse)
+def region_page(
+    request: Request, code: str, session: SessionDep, actor: OptionalActorDep
+) -> Response:
+    if actor is None:
+        return _login_redirect(request)
+    region = regions.get_region(session, code, actor=actor)
+    children, _ = regions.list_regions(
+        session, actor=actor, parent_code=region.code, page=PageParams(page=1, page_size=500)
+    )
+    return render(
+        request,
+        "region.html",
+        actor=actor,
+        region=region,
+        outline=polygon_svg_path(as_dict(region.geometry)),
+        children=children,
+        workers=accounts.grid_workers(session, region, actor=actor),
+    )
+
+
+@router.get("/organisations", response_class=HTMLResponse)
+def organisations_page(
+    request: Request,
+    session: SessionDep,
+    actor: OptionalActorDep,
+    kind: OrgKind | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    if actor is None:
+        return _login_redirect(request)
+    rows, total = orgs.list_organisations(
+        session, actor=actor, kind=kind, query=q, page=PageParams(page=page, page_size=PAGE_SIZE)
+    )
+    return render(
+        request,
+        "organisations.html",
+        actor=actor,
+        rows=rows,
+        pager=_pager(request, page, total),
+        kind=kind.value if kind else "",
+        q=q or "",
+        kinds=list(OrgKind),
+    )
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(
+    request: Request,
+    session: SessionDep,
+    actor: OptionalActorDep,
+    role: Role | None = None,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    if actor is None:
+        return _login_redirect(request)
+    rows, total = accounts.list_users(
+        session, actor=actor, role=role, query=q, page=PageParams(page=page, page_size=PAGE_SIZE)
+    )
+    return render(
+        request,
+        "users.html",
+        actor=actor,
+        rows=rows,
+        pager=_pager(request, page, total),
+        role=role.value if role else "",
+        q=q or "",
+        roles=list(Role),
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    session: SessionDep,
+    actor: OptionalActorDep,
+    action: Annotated[str | None, Query(max_length=60)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    if actor is None:
+        return _login_redirect(request)
+    rows, total = audit.list_entries(
+        session,
+        actor=actor,
+        action=action,
+        object_type=None,
+        page=PageParams(page=page, page_size=PAGE_SIZE),
+    )
+    return render(
+        request,
+        "audit.html",
+        actor=actor,
+        rows=rows,
+        pager=_pager(request, page, total),
+        action=action or "",
+    )

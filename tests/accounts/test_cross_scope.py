@@ -1,0 +1,200 @@
+"""Walks every endpoint of the OpenAPI schema as 许庄街道's street staff and tries to read or
+change something of 南张街道. Nothing of the other street may come back, and nothing of it may
+change. A new endpoint is covered automatically; a path parameter the walker cannot fill fails
+the test, so nobody can add an endpoint that escapes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from gridgov.accounts.models import GridAssignment, User
+from gridgov.db import session_factory
+from gridgov.kit.geojson import loads
+from gridgov.orgs.models import Organisation
+from gridgov.regions.models import Region
+from tests.conftest import Auth
+
+OWN_STREET = "370811002"  # 许庄街道
+FOREIGN_STREET = "370811006"  # 南张街道
+ACTOR = "street_xuzhuang"
+SKIP_PATHS = {"/api/v1/auth/login"}  # reachable without an account; tested in test_auth
+
+
+class Foreign:
+    def __init__(self, session: Session) -> None:
+        prefix = f"370811/{FOREIGN_STREET}/"
+        self.regions = list(session.scalars(select(Region).where(Region.path.startswith(prefix))))
+        self.users = list(session.scalars(select(User).where(User.region_path.startswith(prefix))))
+        self.orgs = list(
+            session.scalars(select(Organisation).where(Organisation.region_path.startswith(prefix)))
+        )
+        self.grid = next(r for r in self.regions if r.level == "grid")
+        self.community = next(r for r in self.regions if r.level == "community")
+        self.street = next(r for r in self.regions if r.code == FOREIGN_STREET)
+        self.point = shapely.Polygon(loads(self.grid.geometry)).representative_point()
+        self.markers = (
+            {r.code for r in self.regions}
+            | {r.name for r in self.regions}
+            | {u.username for u in self.users}
+            | {o.code for o in self.orgs}
+        )
+
+
+def snapshot(engine: Engine) -> str:
+    """A digest of every row that belongs to the foreign street, plus row counts."""
+    prefix = f"370811/{FOREIGN_STREET}/"
+    with session_factory(engine)() as session:
+        parts: list[Any] = []
+        for model, column in (
+            (Region, Region.path),
+            (User, User.region_path),
+            (Organisation, Organisation.region_path),
+            (GridAssignment, GridAssignment.region_path),
+        ):
+            for row in session.scalars(
+                select(model).where(column.startswith(prefix)).order_by(model.id)
+            ):
+                parts.append(
+                    {c.name: str(getattr(row, c.key)) for c in model.__table__.columns}  # type: ignore[attr-defined]
+                )
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def fill(name: str, schema: dict[str, Any], foreign: Foreign, components: dict[str, Any]) -> Any:
+    """A value for a body field or parameter that points at the foreign street."""
+    if "$ref" in schema:
+        return fill(name, components[schema["$ref"].split("/")[-1]], foreign, components)
+    if "anyOf" in schema:
+        options = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        return fill(name, options[0], foreign, components)
+    if "enum" in schema:
+        return schema["enum"][0]
+    lowered = name.lower()
+    if lowered in ("lon",):
+        return foreign.point.x
+    if lowered in ("lat",):
+        return foreign.point.y
+    if lowered == "geometry":
+        return json.loads(foreign.grid.geometry)
+    if lowered in ("parent_code", "scope_region_code", "region_code"):
+        return foreign.community.code if "parent" in lowered else foreign.street.code
+    if lowered == "code":
+        return f"XS{FOREIGN_STREET}99"
+    if lowered in ("department_id", "organisation_id", "parent_id", "org_id"):
+        return foreign.orgs[0].id
+    if lowered == "user_id":
+        return foreign.users[0].id
+    if lowered == "username":
+        return "cross_scope_probe"
+    if lowered == "password":
+        return "Cross-scope-1234"
+    if lowered == "level":
+        return "grid"
+    if lowered == "crs":
+        return "wgs84"
+    if lowered == "role":
+        return "community_staff"
+    kind = schema.get("type")
+    if kind == "object":
+        return {
+            key: fill(key, sub, foreign, components)
+            for key, sub in schema.get("properties", {}).items()
+        }
+    if kind == "array":
+        return [fill(name, schema.get("items", {}), foreign, components)]
+    if kind == "integer":
+        return 1
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return False
+    return foreign.grid.name if "name" in lowered or lowered == "q" else FOREIGN_STREET
+
+
+def path_value(name: str, foreign: Foreign) -> list[Any]:
+    if name == "code":
+        return [foreign.street.code, foreign.community.code, foreign.grid.code]
+    if name == "user_id":
+        return [u.id for u in foreign.users[:3]]
+    if name == "org_id":
+        return [o.id for o in foreign.orgs[:3]]
+    raise AssertionError(f"the cross-scope walker has no foreign value for path parameter {name!r}")
+
+
+def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, methods in spec["paths"].items():
+        if path in SKIP_PATHS:
+            continue
+        for method, operation in methods.items():
+            yield path, method.upper(), operation
+
+
+def test_street_staff_cannot_read_or_change_another_street(
+    client: TestClient, auth: Auth, demo_engine: Engine
+) -> None:
+    spec = client.get("/openapi.json").json()
+    components = spec.get("components", {}).get("schemas", {})
+    headers = auth(ACTOR)
+    with session_factory(demo_engine)() as session:
+        foreign = Foreign(session)
+    assert foreign.markers and len(foreign.regions) > 10
+    before = snapshot(demo_engine)
+    checked = 0
+    leaks: list[str] = []
+    for path, method, operation in operations(spec):
+        params = operation.get("parameters", [])
+        path_params = [p["name"] for p in params if p["in"] == "path"]
+        query = {
+            p["name"]: fill(p["name"], p.get("schema", {}), foreign, components)
+            for p in params
+            if p["in"] == "query" and p["name"] not in ("page", "page_size")
+        }
+        body = None
+        content = operation.get("requestBody", {}).get("content", {})
+        if "application/json" in content:
+            body = fill("body", content["application/json"]["schema"], foreign, components)
+        urls = [path]
+        for name in path_params:
+            urls = [
+                url.replace("{" + name + "}", str(value))
+                for url in urls
+                for value in path_value(name, foreign)
+            ]
+        for url in urls:
+            for params_variant in (query, {}):
+                response = client.request(
+                    method, url, headers=headers, params=params_variant, json=body
+                )
+                checked += 1
+                text = response.text
+                # Echoing what the caller sent is no leak; anything else of theirs is.
+                sent = f"{url} {json.dumps(params_variant, ensure_ascii=False)} " + json.dumps(
+                    body, ensure_ascii=False
+                )
+                found = sorted(m for m in foreign.markers if m in text and m not in sent)
+                if found:
+                    leaks.append(f"{method} {url} {params_variant}: {response.status_code} {found[:5]}")
+                if method != "GET" and response.status_code < 400:
+                    leaks.append(f"{method} {url}: accepted with {response.status_code}")
+    assert checked > 20
+    assert leaks == []
+    assert snapshot(demo_engine) == before, "a foreign street's rows changed"
+
+
+@pytest.mark.parametrize("username", ["street_xuzhuang", "comm_370811002001"])
+def test_own_scope_is_readable(client: TestClient, auth: Auth, username: str) -> None:
+    """The walker would pass trivially if everything were refused: own data must be visible."""
+    response = client.get("/api/v1/regions", params={"level": "grid"}, headers=auth(username))
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert items and all(item["path"].startswith(f"370811/{OWN_STREET}/") for item in items)
