@@ -91,15 +91,7 @@ def demo_settings(databases: Databases, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def demo_engine(demo_settings: Settings) -> Iterator[Engine]:
     """One demo district per run, shared by every test that only reads or adds its own rows."""
-    engine = make_engine(demo_settings.effective_database_url)
-    seed_database(
-        engine,
-        demo_settings,
-        tier=Tier.DISTRICT,
-        seed=42,
-        reset=False,
-        progress=lambda *_: None,
-    )
+    engine = _seeded(demo_settings.effective_database_url, demo_settings)
     yield engine
     engine.dispose()
 
@@ -146,3 +138,22 @@ class Auth:
 @pytest.fixture(scope="session")
 def auth(client: TestClient) -> Auth:
     return Auth(client)
+
+
+def _seeded(url: str, settings: Settings) -> Engine:
+    engine = make_engine(url)
+    seed_database(
+        engine, settings, tier=Tier.DISTRICT, seed=42, reset=False, progress=lambda *_: None
+    )
+    return engine
+
+
+@pytest.fixture
+def fresh(databases: Databases, tmp_path: Path) -> Iterator[tuple[TestClient, Auth, Engine]]:
+    """A demo district of its own, for tests that change the territory."""
+    url = databases.new_url()
+    settings = make_settings(tmp_path, url)
+    engine = _seeded(url, settings)
+    with TestClient(create_app(settings, engine)) as test_client:
+        yield test_client, Auth(test_client), engine
+    engine.dispose()

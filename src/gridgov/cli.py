@@ -39,6 +39,14 @@ DEMO_LOGINS = (
 )
 
 
+@app.command("config")
+def show_config() -> None:
+    """Print every setting (environment variable, default, meaning) as a Markdown table."""
+    from gridgov.config import settings_table
+
+    typer.echo(settings_table())
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the newest migration."""

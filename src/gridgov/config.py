@@ -47,7 +47,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(
         default=5,
         ge=1,
-        description="Failed logins allowed per username and per client address within the window.",
+        description=(
+            "Failed logins allowed per username within the window "
+            "(one client address may fail four times as often)."
+        ),
     )
     login_failure_window_seconds: int = Field(
         default=900, ge=1, description="Window over which failed logins are counted."
@@ -86,3 +89,18 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated so that the two cannot drift apart."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if name == "var_dir":
+            shown = "`var/` in the checkout"
+        elif default in ("", None):
+            shown = "(empty)"
+        else:
+            shown = f"`{str(default).lower() if isinstance(default, bool) else default}`"
+        lines.append(f"| `GRIDGOV_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(lines)

@@ -88,7 +88,9 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-def test_page_login_uses_cookie_session_with_csrf(demo_settings: Settings, demo_engine: Engine) -> None:
+def test_page_login_uses_cookie_session_with_csrf(
+    demo_settings: Settings, demo_engine: Engine
+) -> None:
     with TestClient(create_app(demo_settings, demo_engine)) as browser:
         page = browser.get("/login")
         assert page.status_code == 200
@@ -112,7 +114,9 @@ def test_page_login_uses_cookie_session_with_csrf(demo_settings: Settings, demo_
         write = browser.patch("/api/v1/regions/370811", json={"name": "x"})
         assert write.status_code == 403
         assert write.json()["error"]["code"] == "csrf_failed"
-        logout = browser.post("/logout", data={"csrf_token": _csrf(home.text)}, follow_redirects=False)
+        logout = browser.post(
+            "/logout", data={"csrf_token": _csrf(home.text)}, follow_redirects=False
+        )
         assert logout.status_code == 303
         assert browser.get("/api/v1/auth/me").status_code == 401
 

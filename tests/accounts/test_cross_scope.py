@@ -64,9 +64,7 @@ def snapshot(engine: Engine) -> str:
             for row in session.scalars(
                 select(model).where(column.startswith(prefix)).order_by(model.id)
             ):
-                parts.append(
-                    {c.name: str(getattr(row, c.key)) for c in model.__table__.columns}  # type: ignore[attr-defined]
-                )
+                parts.append({c.name: str(getattr(row, c.key)) for c in model.__table__.columns})
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -183,7 +181,9 @@ def test_street_staff_cannot_read_or_change_another_street(
                 )
                 found = sorted(m for m in foreign.markers if m in text and m not in sent)
                 if found:
-                    leaks.append(f"{method} {url} {params_variant}: {response.status_code} {found[:5]}")
+                    leaks.append(
+                        f"{method} {url} {params_variant}: {response.status_code} {found[:5]}"
+                    )
                 if method != "GET" and response.status_code < 400:
                     leaks.append(f"{method} {url}: accepted with {response.status_code}")
     assert checked > 20

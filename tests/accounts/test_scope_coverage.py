@@ -48,7 +48,10 @@ def test_scope_parameter_is_actually_used() -> None:
     for module in _repositories():
         source_of_module = inspect.getsource(module)
         for name, func in inspect.getmembers(module, inspect.isfunction):
-            if func.__module__ != module.__name__ or "scope" not in inspect.signature(func).parameters:
+            if (
+                func.__module__ != module.__name__
+                or "scope" not in inspect.signature(func).parameters
+            ):
                 continue
             body = inspect.getsource(func)
             if "apply_scope(" not in body and "_scoped(scope" not in body:

@@ -68,7 +68,7 @@ def list_assignments(
         scope,
         region_path=GridAssignment.region_path,
     ).where(GridAssignment.region_id == region_id)
-    return [(a, u) for a, u in session.execute(stmt.order_by(User.id)).tuples()]
+    return [(a, u) for a, u in session.execute(stmt.order_by(User.id))]
 
 
 @unscoped("an account's own assignments define its scope, so they cannot be read through it")

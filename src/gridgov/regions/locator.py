@@ -3,6 +3,11 @@
 Each process builds the tree once and rebuilds it only when the territory revision (bumped in
 the same transaction as any polygon change) moves. A point on a border shared by two grids
 resolves to the grid with the smallest code, so the answer never depends on insertion order.
+
+Bulk lookups add a raster in front of the tree: the territory's bounding box is cut into cells,
+and a cell that no grid boundary touches lies wholly inside one grid (or wholly outside all), so
+its points are answered by array indexing. Only points in cells crossed by a boundary go to the
+tree. The answer is exact either way; the raster only saves time.
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ class GridLocator:
         self._basic_tree = shapely.STRtree(self._basic_geoms)
         self._special_tree = shapely.STRtree(self._special_geoms)
 
+        self._raster: _Raster | None = None
+
     @property
     def grid_count(self) -> int:
         return len(self.basic_refs)
@@ -66,6 +73,19 @@ class GridLocator:
         self, lons: npt.NDArray[np.float64], lats: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.int64]:
         """Index into ``basic_refs`` for each point; -1 where no basic grid covers it."""
+        if len(lons) < RASTER_MIN_POINTS or not self.basic_refs:
+            return self._query_tree(lons, lats)
+        if self._raster is None:
+            self._raster = _Raster.build(self)
+        result = self._raster.lookup(lons, lats)
+        undecided = result == _UNDECIDED
+        if undecided.any():
+            result[undecided] = self._query_tree(lons[undecided], lats[undecided])
+        return result
+
+    def _query_tree(
+        self, lons: npt.NDArray[np.float64], lats: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.int64]:
         points = shapely.points(lons, lats)
         point_idx, grid_idx = self._basic_tree.query(points, predicate="covered_by")
         result = np.full(len(points), -1, dtype=np.int64)
@@ -86,6 +106,59 @@ class GridLocator:
             grid=self.basic_refs[index],
             special_grids=[self.special_refs[i] for i in sorted(specials.tolist())],
         )
+
+
+# Below this many points a raster costs more to build than it saves.
+RASTER_MIN_POINTS = 50_000
+RASTER_CELLS_PER_GRID = 300
+RASTER_MAX_CELLS = 4_000_000
+_UNDECIDED = -2
+
+
+@dataclass(frozen=True)
+class _Raster:
+    min_lon: float
+    min_lat: float
+    cell_lon: float
+    cell_lat: float
+    cells: npt.NDArray[np.int64]  # grid index, -1 outside every grid, _UNDECIDED on a boundary
+
+    @classmethod
+    def build(cls, locator: GridLocator) -> _Raster:
+        geoms = locator._basic_geoms
+        min_lon, min_lat, max_lon, max_lat = shapely.total_bounds(geoms)
+        cell_count = min(RASTER_MAX_CELLS, max(65_536, len(geoms) * RASTER_CELLS_PER_GRID))
+        aspect = (max_lon - min_lon) / max(max_lat - min_lat, 1e-12)
+        rows = max(1, int(np.sqrt(cell_count / max(aspect, 1e-6))))
+        cols = max(1, int(cell_count / rows))
+        cell_lon = (max_lon - min_lon) / cols
+        cell_lat = (max_lat - min_lat) / rows
+        col_idx, row_idx = np.meshgrid(np.arange(cols), np.arange(rows))
+        x0 = min_lon + col_idx.ravel() * cell_lon
+        y0 = min_lat + row_idx.ravel() * cell_lat
+        boxes = shapely.box(x0, y0, x0 + cell_lon, y0 + cell_lat)
+        boundaries = shapely.STRtree(shapely.boundary(geoms))
+        touched = np.unique(boundaries.query(boxes, predicate="intersects")[0])
+        cells = np.full(rows * cols, _UNDECIDED, dtype=np.int64)
+        clear = np.ones(rows * cols, dtype=bool)
+        clear[touched] = False
+        cells[clear] = locator._query_tree(x0[clear] + cell_lon / 2, y0[clear] + cell_lat / 2)
+        return cls(min_lon, min_lat, cell_lon, cell_lat, cells.reshape(rows, cols))
+
+    def lookup(
+        self, lons: npt.NDArray[np.float64], lats: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.int64]:
+        rows, cols = self.cells.shape
+        col = np.floor((lons - self.min_lon) / self.cell_lon).astype(np.int64)
+        row = np.floor((lats - self.min_lat) / self.cell_lat).astype(np.int64)
+        # Points beyond the raster are outside every grid, except those on its very edge,
+        # which the tree must judge.
+        inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+        result = np.full(len(lons), -1, dtype=np.int64)
+        result[inside] = self.cells[row[inside], col[inside]]
+        on_edge = ~inside & (col >= -1) & (col <= cols) & (row >= -1) & (row <= rows)
+        result[on_edge] = _UNDECIDED
+        return result
 
 
 _cache: dict[str, GridLocator] = {}

@@ -89,7 +89,7 @@ def count_children_by_level(session: Session, scope: Scope, region_id: int) -> d
         scope,
         region_path=Region.path,
     ).group_by(Region.level)
-    return {level: count for level, count in session.execute(stmt).tuples()}
+    return {level: count for level, count in session.execute(stmt)}
 
 
 def list_overlapping_grids(
@@ -121,13 +121,13 @@ def list_locator_rows(session: Session) -> list[tuple[str, str, str, str, str]]:
     stmt = select(Region.code, Region.name, Region.level, Region.path, Region.geometry).where(
         Region.level.in_([RegionLevel.GRID, RegionLevel.SPECIAL_GRID])
     )
-    return [tuple(row) for row in session.execute(stmt).tuples()]  # type: ignore[misc]
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
 
 
 @unscoped("maps codes on a locator hit to names; the hit itself was scope-checked")
 def names_and_levels(session: Session, codes: Sequence[str]) -> dict[str, tuple[str, str]]:
     stmt = select(Region.code, Region.name, Region.level).where(Region.code.in_(codes))
-    return {code: (name, level) for code, name, level in session.execute(stmt).tuples()}
+    return {code: (name, level) for code, name, level in session.execute(stmt)}
 
 
 @unscoped("the base map (lake, rivers, roads) is public geography, not data of any region")

@@ -112,7 +112,7 @@ def generate(ctx: SeedContext) -> None:
         add(f"{prefix}_{grid.code}", person_name(rng), Role.GRID_WORKER, scope=grid, home=grid)
     ctx.progress("账号", 0, len(rows))
     ctx.session.execute(insert(User), rows)
-    ids = dict(ctx.session.execute(select(User.username, User.id)).tuples().all())
+    ids = dict(ctx.session.execute(select(User.username, User.id)).all())
     assignments = [
         {
             "user_id": ids[str(rows[worker_rows_start + i]["username"])],

@@ -89,8 +89,6 @@ def generate(ctx: SeedContext) -> None:
         )
     ctx.progress("组织机构", 0, len(rows))
     ctx.session.execute(insert(Organisation), rows)
-    ctx.org_ids.update(
-        dict(ctx.session.execute(select(Organisation.code, Organisation.id)).tuples().all())
-    )
+    ctx.org_ids.update(dict(ctx.session.execute(select(Organisation.code, Organisation.id)).all()))
     ctx.counts["organisations"] = len(rows)
     ctx.progress("组织机构", len(rows), len(rows))

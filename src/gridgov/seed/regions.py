@@ -57,9 +57,7 @@ def generate(ctx: SeedContext) -> None:
             done += len(rows[start : start + 5000])
             ctx.progress("写入区域", done, total)
         ids.update(
-            ctx.session.execute(select(Region.code, Region.id).where(Region.level == level))
-            .tuples()
-            .all()
+            ctx.session.execute(select(Region.code, Region.id).where(Region.level == level)).all()
         )
         ctx.regions.extend(
             SeededRegion(

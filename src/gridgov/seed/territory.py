@@ -177,7 +177,14 @@ def _build_lattice(outline: Polygon, cell_width: float, rng: np.random.Generator
     row0 = cj * kw
     row1 = (cj + 1) * kw
     verts = np.stack(
-        [row0 + base, row0 + base + 1, row0 + base + 2, row1 + base + 2, row1 + base + 1, row1 + base],
+        [
+            row0 + base,
+            row0 + base + 1,
+            row0 + base + 2,
+            row1 + base + 2,
+            row1 + base + 1,
+            row1 + base,
+        ],
         axis=1,
     )
     ni = ci[:, None] + _NB_DI[None, :] + odd[:, None] * _NB_DO[None, :]
@@ -292,11 +299,16 @@ def _reading_order(seeds: FloatArray) -> IntArray:
     return np.lexsort((seeds[:, 0], rows)).astype(np.int64)
 
 
+def _cell_area(lat: _Lattice) -> float:
+    v = lat.cell_vertices[0]
+    return float(Polygon(np.column_stack([lat.vx[v], lat.vy[v]])).area)
+
+
 @dataclass(frozen=True)
 class _Level:
     labels: IntArray  # cell -> region index
     parent: IntArray  # region index -> parent region index (0 for the top level)
-    seeds: FloatArray  # (regions, 2) growth seeds, metres
+    seeds: FloatArray  # (regions, 2) centre of each region's first cell, metres
 
     @property
     def count(self) -> int:
@@ -304,6 +316,40 @@ class _Level:
 
     def cell_counts(self) -> IntArray:
         return np.bincount(self.labels, minlength=self.count).astype(np.int64)
+
+
+Warp = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
+
+
+def _make_warp(scale: float, rng: np.random.Generator) -> Warp:
+    """Smooth distortion of the plane by about 0.25 * scale.
+
+    Distances measured in the distorted plane make region borders meander instead of
+    following the straight bisectors of a plain Voronoi split.
+    """
+    waves = [
+        [
+            (
+                scale * rng.uniform(1.0, 2.5),
+                rng.uniform(0.0, 2 * math.pi),
+                rng.uniform(0.0, 2 * math.pi),
+            )
+            for _ in range(4)
+        ]
+        for _ in range(2)
+    ]
+
+    def warp(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        out: list[FloatArray] = []
+        for axis_waves in waves:
+            acc = np.zeros_like(x)
+            for wavelength, angle, phase in axis_waves:
+                k = 2 * math.pi / wavelength
+                acc += np.sin(x * (k * math.cos(angle)) + y * (k * math.sin(angle)) + phase)
+            out.append(acc * (0.25 * scale / len(axis_waves)))
+        return x + out[0], y + out[1]
+
+    return warp
 
 
 def _group_cells(labels: IntArray, n: int) -> list[IntArray]:
@@ -320,6 +366,7 @@ def _partition(
     *,
     fixed_seeds: FloatArray | None = None,
     weights: FloatArray | None = None,
+    relax: int = 2,
     progress: Callable[[int, int], None] | None = None,
 ) -> _Level:
     """Split every parent region into counts[p] edge-connected children.
@@ -331,8 +378,11 @@ def _partition(
     n_parents = len(counts)
     groups = _group_cells(parent_labels, n_parents)
     nb = lat.neighbours.tolist()
-    cx = lat.cx.tolist()
-    cy = lat.cy.tolist()
+    child_size = math.sqrt(_cell_area(lat) * lat.size / max(1, sum(counts)))
+    warp = _make_warp(child_size, rng)
+    wx, wy = warp(lat.cx, lat.cy)
+    cx = wx.tolist()
+    cy = wy.tolist()
     par = parent_labels.tolist()
     child = [-1] * lat.size
     all_seeds: list[FloatArray] = []
@@ -342,9 +392,10 @@ def _partition(
         k = int(counts[p])
         if k < 1 or k > cells.shape[0]:
             raise ValueError(f"cannot split {cells.shape[0]} cells into {k} regions")
-        pts = np.column_stack([lat.cx[cells], lat.cy[cells]])
+        pts = np.column_stack([wx[cells], wy[cells]])
         if fixed_seeds is not None:
-            seeds = np.array(fixed_seeds, dtype=np.float64)
+            fx, fy = warp(fixed_seeds[:, 0], fixed_seeds[:, 1])
+            seeds = np.column_stack([fx, fy])
             wts = (
                 np.ones(k, dtype=np.float64)
                 if weights is None
@@ -354,28 +405,24 @@ def _partition(
             seeds = _kmeans(pts, k, rng)
             seeds = seeds[_reading_order(seeds)]
             wts = np.ones(k, dtype=np.float64)
-        sx = seeds[:, 0].tolist()
-        sy = seeds[:, 1].tolist()
-        sw = wts.tolist()
-        heap: list[tuple[float, int, int]] = []
-        taken = np.zeros(cells.shape[0], dtype=np.bool_)
-        for r in range(k):
-            d2 = (pts[:, 0] - sx[r]) ** 2 + (pts[:, 1] - sy[r]) ** 2
-            d2[taken] = np.inf
-            idx = int(d2.argmin())
-            taken[idx] = True
-            heap.append((-1.0, r, int(cells[idx])))
-        heapq.heapify(heap)
-        while heap:
-            _, r, c = heapq.heappop(heap)
-            if child[c] >= 0:
-                continue
-            child[c] = offset + r
-            x0, y0, wr = sx[r], sy[r], sw[r]
-            for n in nb[c]:
-                if n >= 0 and child[n] < 0 and par[n] == p:
-                    heapq.heappush(heap, (math.hypot(cx[n] - x0, cy[n] - y0) / wr, r, n))
-        all_seeds.append(seeds)
+        starts = _grow(cells, pts, p, seeds, wts, offset, nb, cx, cy, par, child)
+        if fixed_seeds is None:
+            # Lloyd-style relaxation: move seeds to their region's centre and favour regions
+            # that came out small, so squeezed seeds do not leave sliver-sized children.
+            for _ in range(relax):
+                local = np.array([child[c] for c in cells.tolist()], dtype=np.int64) - offset
+                size = np.bincount(local, minlength=k).astype(np.float64)
+                seeds = np.column_stack(
+                    [
+                        np.bincount(local, weights=pts[:, 0], minlength=k) / size,
+                        np.bincount(local, weights=pts[:, 1], minlength=k) / size,
+                    ]
+                )
+                wts = wts * np.clip(np.sqrt(size.mean() / size), 0.8, 1.35)
+                for c in cells.tolist():
+                    child[c] = -1
+                starts = _grow(cells, pts, p, seeds, wts, offset, nb, cx, cy, par, child)
+        all_seeds.append(np.column_stack([lat.cx[starts], lat.cy[starts]]))
         parents.extend([p] * k)
         offset += k
         if progress is not None:
@@ -388,6 +435,49 @@ def _partition(
         parent=np.array(parents, dtype=np.int64),
         seeds=np.concatenate(all_seeds, axis=0),
     )
+
+
+def _grow(
+    cells: IntArray,
+    pts: FloatArray,
+    p: int,
+    seeds: FloatArray,
+    weights: FloatArray,
+    offset: int,
+    nb: list[list[int]],
+    cx: list[float],
+    cy: list[float],
+    par: list[int],
+    child: list[int],
+) -> list[int]:
+    """Grow len(seeds) regions over the cells of parent p; returns their first cells.
+
+    pts holds the (warped) positions of cells, the same plane as cx, cy and the seeds.
+    """
+    k = int(seeds.shape[0])
+    px, py = pts[:, 0], pts[:, 1]
+    sx, sy, sw = seeds[:, 0].tolist(), seeds[:, 1].tolist(), weights.tolist()
+    heap: list[tuple[float, int, int]] = []
+    starts: list[int] = []
+    taken = np.zeros(cells.shape[0], dtype=np.bool_)
+    for r in range(k):
+        d2 = (px - sx[r]) ** 2 + (py - sy[r]) ** 2
+        d2[taken] = np.inf
+        idx = int(d2.argmin())
+        taken[idx] = True
+        heap.append((-1.0, r, int(cells[idx])))
+        starts.append(int(cells[idx]))
+    heapq.heapify(heap)
+    while heap:
+        _, r, c = heapq.heappop(heap)
+        if child[c] >= 0:
+            continue
+        child[c] = offset + r
+        x0, y0, wr = sx[r], sy[r], sw[r]
+        for n in nb[c]:
+            if n >= 0 and child[n] < 0 and par[n] == p:
+                heapq.heappush(heap, (math.hypot(cx[n] - x0, cy[n] - y0) / wr, r, n))
+    return starts
 
 
 def _allocate(
@@ -417,9 +507,9 @@ def _allocate(
 # ---------------------------------------------------------------------------------------------
 
 
-def _trace(lat: _Lattice, labels: IntArray, n_labels: int, lon: FloatArray, la: FloatArray) -> list[
-    Polygon
-]:
+def _trace(
+    lat: _Lattice, labels: IntArray, n_labels: int, lon: FloatArray, la: FloatArray
+) -> list[Polygon]:
     """Polygons of all regions of one level, traced along lattice edges.
 
     Every lattice vertex has at most three cells around it, so each boundary vertex of a region
@@ -482,7 +572,9 @@ def _trace(lat: _Lattice, labels: IntArray, n_labels: int, lon: FloatArray, la: 
 # ---------------------------------------------------------------------------------------------
 
 
-def _wobbly_outline(base: Polygon, rng: np.random.Generator, amplitude: float, area: float) -> Polygon:
+def _wobbly_outline(
+    base: Polygon, rng: np.random.Generator, amplitude: float, area: float
+) -> Polygon:
     """Radially perturbed copy of a convex shape, scaled to the wanted area.
 
     A convex base is star-shaped about its centroid, so a positive radial factor keeps the
@@ -502,9 +594,7 @@ def _wobbly_outline(base: Polygon, rng: np.random.Generator, amplitude: float, a
     factor = np.clip(factor, 0.5, None)
     poly = Polygon(np.column_stack([c.x + dx * factor, c.y + dy * factor]))
     scale = math.sqrt(area / float(poly.area))
-    return Polygon(
-        np.column_stack([c.x + dx * factor * scale, c.y + dy * factor * scale])
-    )
+    return Polygon(np.column_stack([c.x + dx * factor * scale, c.y + dy * factor * scale]))
 
 
 def _ellipse(cx: float, cy: float, a: float, b: float, angle: float, n: int = 96) -> Polygon:
@@ -533,7 +623,9 @@ def _fit_inside(shape: Polygon, container: BaseGeometry) -> Polygon:
             return shape
         c = shape.centroid
         xy = np.asarray(shape.exterior.coords)
-        shape = Polygon(np.column_stack([c.x + (xy[:, 0] - c.x) * 0.9, c.y + (xy[:, 1] - c.y) * 0.9]))
+        shape = Polygon(
+            np.column_stack([c.x + (xy[:, 0] - c.x) * 0.9, c.y + (xy[:, 1] - c.y) * 0.9])
+        )
     raise RuntimeError("lake does not fit inside the territory")
 
 
@@ -549,7 +641,9 @@ def _chaikin(points: Sequence[tuple[float, float]], rounds: int = 3) -> FloatArr
 
 
 def _longest_line(geom: BaseGeometry) -> LineString | None:
-    parts = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "LineString" and not g.is_empty]
+    parts = [
+        g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "LineString" and not g.is_empty
+    ]
     if not parts:
         return None
     return max(parts, key=lambda g: float(g.length))
@@ -581,7 +675,9 @@ def _line_layer(
 # Names
 # ---------------------------------------------------------------------------------------------
 
-_URBAN_C1 = "金银锦翠荷柳丽阳和康福瑞祥鑫华新春秋兰桂梅竹松枫泉湖滨绿景宏安泰欣嘉盛兴清明怡馨雅凤龙玉文"
+_URBAN_C1 = (
+    "金银锦翠荷柳丽阳和康福瑞祥鑫华新春秋兰桂梅竹松枫泉湖滨绿景宏安泰欣嘉盛兴清明怡馨雅凤龙玉文"
+)
 _URBAN_C2 = "苑园城庭湾府华景馨泰安居桥岸林光丰乐源晖都坊里舍"
 _URBAN_C3 = "苑园城里坊居湾庭"
 _STREET_C1 = "崇文仁义礼智信圣儒德明阳光龙凤金玉泉青红古新济运洸泗峄凫尼孔颜"
@@ -629,13 +725,11 @@ class _Names:
                 return stem
         raise RuntimeError("urban name pool exhausted")
 
-    def village_stem(self, level: str, suffix: str) -> str:
-        for _ in range(1000):
-            stem = (
-                self.rng.choice(_VILLAGE_PREFIXES)
-                + self.rng.choice(_SURNAMES)
-                + self.rng.choice(_VILLAGE_SUFFIXES)
-            )
+    def village_stem(self, level: str, suffix: str, *, short: bool = False) -> str:
+        for attempt in range(1000):
+            prefix = "" if short and attempt < 500 else self.rng.choice(_VILLAGE_PREFIXES)
+            ending = self.rng.choice(_VILLAGE_SUFFIXES[:15] if short else _VILLAGE_SUFFIXES)
+            stem = prefix + self.rng.choice(_SURNAMES) + ending
             if self.claim(level, [stem + suffix]) is not None:
                 return stem
         raise RuntimeError("village name pool exhausted")
@@ -742,7 +836,8 @@ def _special_name_candidates(kind: str, ctx: _NameContext, names: _Names) -> lis
     cands: list[str]
     if kind == "school":
         cands = [f"{c}小学", f"{c}幼儿园", f"{s}中学", f"{s}中心小学", f"{d}实验小学",
-                 f"{c}中心幼儿园", f"{s}第{ordinal}小学", f"{city}第{ordinal}中学{s}校区"]  # fmt: skip
+                 f"{c}中心幼儿园", f"{s}第{ordinal}小学",
+                 f"{city}第{ordinal}中学{s}校区"]  # fmt: skip
     elif kind == "hospital":
         cands = [f"{sf}卫生院" if not ctx.urban else f"{c}社区卫生服务中心",
                  f"{d}人民医院", f"{d}中医医院", f"{d}妇幼保健院", f"{s}中心医院",
@@ -774,9 +869,7 @@ def _special_name_candidates(kind: str, ctx: _NameContext, names: _Names) -> lis
     return cands
 
 
-def _special_name(
-    kind: str, ctx: _NameContext, names: _Names, fixed: dict[str, list[str]]
-) -> str:
+def _special_name(kind: str, ctx: _NameContext, names: _Names, fixed: dict[str, list[str]]) -> str:
     pool = fixed.get(kind)
     if pool:
         got = names.claim("special_grid", [pool.pop(0)])
@@ -800,7 +893,9 @@ def _shape(kind: str, x: float, y: float, scale: float, rng: np.random.Generator
     angle = rng.uniform(0.0, math.pi)
     if kind in _IRREGULAR:
         n = int(rng.integers(6, 11))
-        t = np.sort(rng.uniform(0.0, 2 * math.pi, n))
+        step = 2 * math.pi / n
+        # Evenly spread angles: fully random ones leave wide gaps that read as spikes.
+        t = np.arange(n) * step + rng.uniform(-0.3 * step, 0.3 * step, n)
         rad = rng.uniform(0.85, 1.15, n)
         px, py = a * rad * np.cos(t), b * rad * np.sin(t)
     else:
@@ -883,8 +978,7 @@ def _place_specials(
     if lake_union is not None:
         shapely.prepare(lake_union)
     hashed = _SpatialHash(0.01)
-    serial = [0] * len(streets)
-    out: list[RegionSpec] = []
+    found: list[tuple[int, Polygon, str, str]] = []
     urban_w = np.array([s.urban for s in streets], dtype=np.bool_)
     base_w = np.array([s.weight for s in streets], dtype=np.float64)
     all_cells = np.column_stack([lat.cx, lat.cy])
@@ -894,10 +988,12 @@ def _place_specials(
         w = base_w * np.where(urban_w, _URBAN_BIAS[kind], 1.0)
         w = w / w.sum()
         scale = 1.0
-        placed: RegionSpec | None = None
+        placed: tuple[int, Polygon, str, str] | None = None
         attempt = 0
         while placed is None:
             attempt += 1
+            if attempt > 5000:
+                raise RuntimeError(f"no room left for a special grid of kind {kind}")
             if attempt % 25 == 0:
                 scale *= 0.85  # crowded or awkward street: try smaller footprints
             on_shore = kind == "scenic_area" and bool(lakes_m) and rng.random() < shore_share
@@ -945,21 +1041,25 @@ def _place_specials(
                 city="济宁市",
                 urban=street.urban,
             )
-            serial[si] += 1
-            if serial[si] > 999:
-                raise RuntimeError(f"street {street.code} has more than 999 special grids")
-            placed = RegionSpec(
-                code=f"{street.code}ZS{serial[si]:03d}",
-                name=_special_name(kind, ctx, names, fixed_names),
-                level="special_grid",
-                parent_code=street.code,
-                polygon=poly,
-                kind=kind,
-            )
-        hashed.add(placed.polygon)
-        out.append(placed)
+            placed = (si, poly, kind, _special_name(kind, ctx, names, fixed_names))
+        hashed.add(placed[1])
+        found.append(placed)
         if progress is not None and ((done + 1) % 500 == 0 or done + 1 == total):
             progress("special_grids", done + 1, total)
+
+    # Serials follow the map inside each street rather than the order of placement.
+    out: list[RegionSpec] = []
+    for si, street in enumerate(streets):
+        mine = [f for f in found if f[0] == si]
+        if len(mine) > 999:
+            raise RuntimeError(f"street {street.code} has more than 999 special grids")
+        if not mine:
+            continue
+        centres = np.array([f[1].centroid.coords[0] for f in mine], dtype=np.float64)
+        for serial, idx in enumerate(_reading_order(centres).tolist(), start=1):
+            _, poly, kind, name = mine[idx]
+            out.append(RegionSpec(f"{street.code}ZS{serial:03d}", name, "special_grid",
+                                  street.code, poly, kind))  # fmt: skip
     out.sort(key=lambda r: r.code)
     return out
 
@@ -1239,7 +1339,7 @@ _CITY_LON, _CITY_LAT = 116.66, 35.36
 _CITY_AREA_M2 = 11_187e6
 _CITY_GRIDS = 20_000
 _CITY_SPECIALS = 10_000
-_CITY_CELLS_PER_GRID = 12.0
+_CITY_CELLS_PER_GRID = 24.0
 
 # code, name, (lon, lat) of the seat, area km², grid density, share of 街道 among streets
 _CITY_DISTRICTS: tuple[tuple[str, str, tuple[float, float], float, float, float], ...] = (
@@ -1274,7 +1374,7 @@ def build_city(
     report("outline", 0, 1)
     seat_m = np.array([proj.metres(*d[2]) for d in _CITY_DISTRICTS], dtype=np.float64)
     hull = shapely.MultiPoint(seat_m).convex_hull.buffer(18_000.0, quad_segs=16)
-    outline = _wobbly_outline(hull, rng_shape, 0.06, _CITY_AREA_M2)
+    outline = _wobbly_outline(hull, rng_shape, 0.1, _CITY_AREA_M2)
     cell_area = _CITY_AREA_M2 / (_CITY_GRIDS * _CITY_CELLS_PER_GRID)
     cell_width = math.sqrt(cell_area / (math.sqrt(3.0) / 2.0))
     report("outline", 1, 1)
@@ -1317,7 +1417,11 @@ def build_city(
     ]
     district_cells = districts.cell_counts()
     district_weight = [
-        float(np.sum(street_cells[streets.parent == di] * np.array(street_density)[streets.parent == di]))
+        float(
+            np.sum(
+                street_cells[streets.parent == di] * np.array(street_density)[streets.parent == di]
+            )
+        )
         for di in range(nd)
     ]
     district_grids = _allocate(_CITY_GRIDS, district_weight, [int(c) for c in district_cells])
@@ -1368,7 +1472,7 @@ def build_city(
         else:
             serial_town[di] += 1
             code = f"{district_codes[di]}{100 + serial_town[di]:03d}"
-            stem = names.village_stem("street", "镇")
+            stem = names.village_stem("street", "镇", short=True)
             full = stem + "镇"
         street_codes.append(code)
         street_names.append(full)
@@ -1389,22 +1493,18 @@ def build_city(
     report("polygons", len(levels), len(levels))
 
     # Base layers.
-    lakes_m: list[Polygon] = []
     inner_outline = outline.buffer(-1500.0)
-    for cx, cy, a, b, ang in (
-        (*proj.metres(117.02, 34.93), 36_000.0, 7_000.0, -50.0),  # 南四湖 (微山湖)
-        (*proj.metres(116.55, 35.35), 1_800.0, 1_200.0, 10.0),  # 太白湖
-        (*proj.metres(116.22, 35.92), 4_000.0, 2_500.0, 30.0),  # 东平湖 south shore
-    ):
-        blob = _blob(cx, cy, a, b, math.radians(ang), rng_layers)
-        try:
-            lakes_m.append(_fit_inside(blob, inner_outline))
-        except RuntimeError:
-            continue
-    lake_names = ("微山湖", "太白湖", "东平湖")
-    layers = [
-        BaseLayerSpec("lake", lake_names[i], proj.geometry(lk)) for i, lk in enumerate(lakes_m)
-    ]
+    lake_specs = (
+        ("微山湖", 117.02, 34.93, 36_000.0, 7_000.0, -50.0),
+        ("太白湖", 116.55, 35.35, 1_800.0, 1_200.0, 10.0),
+    )
+    lakes_m: list[Polygon] = []
+    layers: list[BaseLayerSpec] = []
+    for lake_name, lon, la, a, b, ang in lake_specs:
+        cx, cy = proj.metres(lon, la)
+        lake = _fit_inside(_blob(cx, cy, a, b, math.radians(ang), rng_layers), inner_outline)
+        lakes_m.append(lake)
+        layers.append(BaseLayerSpec("lake", lake_name, proj.geometry(lake)))
     lake_union = shapely.union_all(lakes_m) if lakes_m else None
 
     def line_m(lon_lat: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -1468,11 +1568,11 @@ def build_city(
         report,
     )
 
-    regions: list[RegionSpec] = [
-        RegionSpec(_CITY_CODE, _CITY_NAME, "city", None, polys["city"][0])
-    ]
+    regions: list[RegionSpec] = [RegionSpec(_CITY_CODE, _CITY_NAME, "city", None, polys["city"][0])]
     regions += [
-        RegionSpec(district_codes[i], district_names[i], "district", _CITY_CODE, polys["district"][i])
+        RegionSpec(
+            district_codes[i], district_names[i], "district", _CITY_CODE, polys["district"][i]
+        )
         for i in range(nd)
     ]
     regions += _level_specs(
@@ -1481,8 +1581,6 @@ def build_city(
     regions += _level_specs(
         comm_codes, comm_names, "community", communities.parent, street_codes, polys["community"]
     )
-    regions += _level_specs(
-        grid_codes, grid_names, "grid", grids.parent, comm_codes, polys["grid"]
-    )
+    regions += _level_specs(grid_codes, grid_names, "grid", grids.parent, comm_codes, polys["grid"])
     regions += specials
     return Territory(regions=regions, layers=layers)

@@ -33,7 +33,7 @@ from gridgov.orgs.models import ORG_KIND_LABELS, OrgKind
 from gridgov.regions import services as regions
 from gridgov.regions.models import LEVEL_LABELS, SPECIAL_GRID_KIND_LABELS, RegionLevel
 from gridgov.web import TEMPLATES_DIR
-from gridgov.web.svg import polygon_svg_path
+from gridgov.web.svg import outline_svg
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -216,7 +216,10 @@ def region_page(
         "region.html",
         actor=actor,
         region=region,
-        outline=polygon_svg_path(as_dict(region.geometry)),
+        outline=outline_svg(
+            as_dict(region.geometry),
+            [(c.code, as_dict(c.geometry)) for c in children if c.level != "special_grid"],
+        ),
         children=children,
         workers=accounts.grid_workers(session, region, actor=actor),
     )

@@ -1,18 +1,33 @@
-"""A region's outline as inline SVG, so a page can show a boundary without a map library."""
+"""Region outlines as inline SVG, so a page can show boundaries without a map library."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
+Rings = list[list[list[float]]]
 
-def polygon_svg_path(
-    geometry: dict[str, Any], width: int = 480, height: int = 360
-) -> dict[str, Any]:
-    rings: list[list[list[float]]] = geometry.get("coordinates", [])
+
+@dataclass(frozen=True)
+class Outline:
+    width: int
+    height: int
+    region: str
+    children: list[tuple[str, str]]  # (code, path)
+
+
+def outline_svg(
+    geometry: dict[str, Any],
+    children: list[tuple[str, dict[str, Any]]] = (),  # type: ignore[assignment]
+    width: int = 480,
+    height: int = 360,
+) -> Outline:
+    """SVG path data for a region and its children, projected into one viewBox."""
+    rings: Rings = geometry.get("coordinates", [])
     points = [pt for ring in rings for pt in ring]
     if not points:
-        return {"d": "", "width": width, "height": height}
+        return Outline(width, height, "", [])
     min_x = min(p[0] for p in points)
     max_x = max(p[0] for p in points)
     min_y = min(p[1] for p in points)
@@ -23,10 +38,17 @@ def polygon_svg_path(
     span_y = max(max_y - min_y, 1e-12)
     scale = min((width - 20) / span_x, (height - 20) / span_y)
 
-    def project(pt: list[float]) -> str:
-        x = 10 + (pt[0] - min_x) * x_factor * scale
-        y = height - 10 - (pt[1] - min_y) * scale
-        return f"{x:.1f},{y:.1f}"
+    def path(shape_rings: Rings) -> str:
+        def project(pt: list[float]) -> str:
+            x = 10 + (pt[0] - min_x) * x_factor * scale
+            y = height - 10 - (pt[1] - min_y) * scale
+            return f"{x:.1f},{y:.1f}"
 
-    d = " ".join("M" + " L".join(project(pt) for pt in ring) + " Z" for ring in rings)
-    return {"d": d, "width": width, "height": height}
+        return " ".join("M" + " L".join(project(pt) for pt in ring) + " Z" for ring in shape_rings)
+
+    return Outline(
+        width,
+        height,
+        path(rings),
+        [(code, path(child.get("coordinates", []))) for code, child in children],
+    )
