@@ -212,48 +212,46 @@ def _build_lattice(outline: Polygon, cell_width: float, rng: np.random.Generator
     )
 
 
-def _flood(start: Sequence[int], allowed: bytearray, nb: list[list[int]]) -> bytearray:
-    seen = bytearray(len(allowed))
-    queue: deque[int] = deque()
-    for s in start:
-        if allowed[s] and not seen[s]:
-            seen[s] = 1
-            queue.append(s)
+def _flood(start: int, allowed: bytearray, seen: bytearray, nb: list[list[int]]) -> list[int]:
+    """Cells reachable from start through allowed cells; marks them in seen."""
+    seen[start] = 1
+    found = [start]
+    queue: deque[int] = deque(found)
     while queue:
         c = queue.popleft()
         for n in nb[c]:
             if n >= 0 and allowed[n] and not seen[n]:
                 seen[n] = 1
+                found.append(n)
                 queue.append(n)
-    return seen
+    return found
 
 
 def _clean_selection(inside: BoolArray, nb_full: IntArray) -> BoolArray:
     """Fill enclosed gaps and keep the largest edge-connected component.
 
-    The district outline must be one polygon without holes, and region growing can only reach
+    The territory outline must be one polygon without holes, and region growing can only reach
     cells connected to its seeds.
     """
     nb = nb_full.tolist()
-    n = inside.shape[0]
-    border = np.flatnonzero((nb_full < 0).any(axis=1)).tolist()
+    n = int(inside.shape[0])
     outside = bytearray((~inside).astype(np.uint8).tobytes())
-    reach = _flood(border, outside, nb)
-    filled = np.frombuffer(bytes(reach), dtype=np.uint8) == 0
+    reached = bytearray(n)
+    for c in np.flatnonzero((nb_full < 0).any(axis=1)).tolist():
+        if outside[c] and not reached[c]:
+            _flood(c, outside, reached, nb)
+    filled = bytearray(1 - b for b in reached)
 
-    allowed = bytearray(filled.astype(np.uint8).tobytes())
-    label = np.full(n, -1, dtype=np.int64)
-    best, best_size = -1, 0
-    for c in np.flatnonzero(filled).tolist():
-        if label[c] >= 0:
-            continue
-        comp = np.flatnonzero(np.frombuffer(bytes(_flood([c], allowed, nb)), dtype=np.uint8))
-        label[comp] = c
-        for k in comp.tolist():
-            allowed[k] = 0
-        if comp.shape[0] > best_size:
-            best, best_size = c, int(comp.shape[0])
-    return np.asarray(label == best, dtype=np.bool_)
+    seen = bytearray(n)
+    best: list[int] = []
+    for c in np.flatnonzero(np.frombuffer(bytes(filled), dtype=np.uint8)).tolist():
+        if not seen[c]:
+            comp = _flood(c, filled, seen, nb)
+            if len(comp) > len(best):
+                best = comp
+    keep = np.zeros(n, dtype=np.bool_)
+    keep[best] = True
+    return keep
 
 
 # ---------------------------------------------------------------------------------------------
@@ -696,7 +694,7 @@ _CN_ORDINALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "
 
 
 class _Names:
-    """Unique-name source per level; every draw comes from its own seeded stream."""
+    """Names kept unique per level, all drawn from one seeded stream."""
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
@@ -756,7 +754,7 @@ _KIND_SIZE: dict[str, tuple[float, float]] = {
     "school": (200.0, 150.0),
     "hospital": (260.0, 200.0),
     "market": (130.0, 90.0),
-    "industrial_park": (1050.0, 850.0),
+    "industrial_park": (1300.0, 1000.0),
     "construction_site": (260.0, 180.0),
     "scenic_area": (800.0, 450.0),
     "transport_hub": (320.0, 200.0),

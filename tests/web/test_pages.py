@@ -1,0 +1,77 @@
+"""Pages rendered by the server, checked as HTML."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from gridgov.app import create_app
+from gridgov.config import Settings
+from tests.conftest import DEMO_PASSWORD
+
+
+def _logged_in(settings: Settings, engine: Engine, username: str) -> TestClient:
+    browser = TestClient(create_app(settings, engine))
+    page = browser.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    done = browser.post(
+        "/login",
+        data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    return browser
+
+
+def test_home_shows_identity_scope_and_only_permitted_modules(
+    demo_settings: Settings, demo_engine: Engine
+) -> None:
+    worker = _logged_in(demo_settings, demo_engine, "gw_370811002001001")
+    html = worker.get("/").text
+    assert "网格员" in html and "370811002001001" in html
+    assert 'href="/regions"' in html
+    assert 'href="/users"' not in html and 'href="/audit"' not in html
+    admin = _logged_in(demo_settings, demo_engine, "admin")
+    html = admin.get("/").text
+    assert "全辖区" in html and 'href="/audit"' in html
+
+
+def test_regions_page_lists_scope_with_pager(demo_settings: Settings, demo_engine: Engine) -> None:
+    browser = _logged_in(demo_settings, demo_engine, "street_nanzhang")
+    html = browser.get("/regions", params={"level": "grid"}).text
+    codes = set(re.findall(r">(370811\d{9})<", html))
+    assert codes and all(code.startswith("370811006") for code in codes)
+    assert "共" in html
+    empty = browser.get("/regions", params={"q": "不存在的名字"}).text
+    assert "没有符合条件的区域" in empty
+
+
+def test_region_page_draws_outline_and_children(
+    demo_settings: Settings, demo_engine: Engine
+) -> None:
+    browser = _logged_in(demo_settings, demo_engine, "leader")
+    html = browser.get("/regions/370811109").text
+    assert "石桥镇" in html
+    assert html.count('class="child"') >= 5  # the communities drawn inside the street
+    assert "<svg" in html
+
+
+def test_foreign_region_page_is_refused(demo_settings: Settings, demo_engine: Engine) -> None:
+    browser = _logged_in(demo_settings, demo_engine, "street_nanzhang")
+    response = browser.get("/regions/370811002001")
+    assert response.status_code == 404
+    assert "不在您的管辖范围内" in response.text
+    assert "和都社区" not in response.text
+
+
+def test_users_and_audit_pages(demo_settings: Settings, demo_engine: Engine) -> None:
+    admin = _logged_in(demo_settings, demo_engine, "admin")
+    users = admin.get("/users", params={"role": "street_staff"}).text
+    assert "street_xuzhuang" in users and "gw_370811002001001" not in users
+    audit = admin.get("/audit", params={"action": "auth.login"}).text
+    assert "auth.login" in audit
+    orgs = admin.get("/organisations", params={"kind": "department"}).text
+    assert "综合行政执法局" in orgs
