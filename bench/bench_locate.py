@@ -4,7 +4,7 @@ Builds the district territory in memory (no database needed), draws uniformly ra
 over its bounding box (a share falls outside the district, as real reports sometimes do) and
 assigns them all to basic grids with the same locator the API uses.
 
-    python bench/bench_locate.py [--points 1000000] [--seed 42]
+    python bench/bench_locate.py [--points 1000000] [--seed 42] [--tier district|city]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 
 from gridgov.regions.locator import GridLocator, GridRef
-from gridgov.seed.territory import build_district
+from gridgov.seed.territory import build_city, build_district
 
 TARGET_POINTS_PER_SECOND = 500_000
 
@@ -25,9 +25,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--tier", choices=["district", "city"], default="district")
     args = parser.parse_args()
 
-    territory = build_district(args.seed)
+    territory = build_city(args.seed) if args.tier == "city" else build_district(args.seed)
     path_of: dict[str, str] = {}
     basic: list[tuple[GridRef, shapely.Geometry]] = []
     special: list[tuple[GridRef, shapely.Geometry]] = []
@@ -39,7 +40,8 @@ def main() -> None:
             basic.append((ref, region.polygon))
         elif region.level == "special_grid":
             special.append((ref, region.polygon))
-    district = next(r.polygon for r in territory.regions if r.level == "district")
+    root_level = "city" if args.tier == "city" else "district"
+    district = next(r.polygon for r in territory.regions if r.level == root_level)
 
     started = time.perf_counter()
     locator = GridLocator(basic, special, revision=1)

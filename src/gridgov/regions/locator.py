@@ -111,7 +111,8 @@ class GridLocator:
 # Below this many points a raster costs more to build than it saves.
 RASTER_MIN_POINTS = 50_000
 RASTER_CELLS_PER_GRID = 300
-RASTER_MAX_CELLS = 4_000_000
+RASTER_MAX_CELLS = 1_000_000
+RASTER_BAND_CELLS = 100_000
 _UNDECIDED = -2
 
 
@@ -133,16 +134,23 @@ class _Raster:
         cols = max(1, int(cell_count / rows))
         cell_lon = (max_lon - min_lon) / cols
         cell_lat = (max_lat - min_lat) / rows
-        col_idx, row_idx = np.meshgrid(np.arange(cols), np.arange(rows))
-        x0 = min_lon + col_idx.ravel() * cell_lon
-        y0 = min_lat + row_idx.ravel() * cell_lat
-        boxes = shapely.box(x0, y0, x0 + cell_lon, y0 + cell_lat)
         boundaries = shapely.STRtree(shapely.boundary(geoms))
-        touched = np.unique(boundaries.query(boxes, predicate="intersects")[0])
         cells = np.full(rows * cols, _UNDECIDED, dtype=np.int64)
-        clear = np.ones(rows * cols, dtype=bool)
-        clear[touched] = False
-        cells[clear] = locator._query_tree(x0[clear] + cell_lon / 2, y0[clear] + cell_lat / 2)
+        # Cell boxes are made a band of rows at a time: a million shapely boxes at once would
+        # cost more memory than the whole rest of the process.
+        band = max(1, RASTER_BAND_CELLS // cols)
+        for first_row in range(0, rows, band):
+            row_idx, col_idx = np.divmod(
+                np.arange(first_row * cols, min(rows, first_row + band) * cols), cols
+            )
+            x0 = min_lon + col_idx * cell_lon
+            y0 = min_lat + row_idx * cell_lat
+            boxes = shapely.box(x0, y0, x0 + cell_lon, y0 + cell_lat)
+            clear = np.ones(len(boxes), dtype=bool)
+            clear[boundaries.query(boxes, predicate="intersects")[0]] = False
+            cells[first_row * cols + np.flatnonzero(clear)] = locator._query_tree(
+                x0[clear] + cell_lon / 2, y0[clear] + cell_lat / 2
+            )
         return cls(min_lon, min_lat, cell_lon, cell_lat, cells.reshape(rows, cols))
 
     def lookup(
