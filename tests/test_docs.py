@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from typer.models import CommandInfo
 
 from gridgov.cli import app
@@ -49,3 +50,27 @@ def test_architecture_names_every_feature_package() -> None:
     ]
     missing = [name for name in packages if f"{name}/" not in text]
     assert missing == []
+
+
+def test_api_docs_page_loads_nothing_from_outside(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+    assert assets, "the docs page should load Swagger UI"
+    assert all(asset.startswith("/") and not asset.startswith("//") for asset in assets), assets
+    for asset in assets:
+        if asset.startswith("/static/"):
+            assert client.get(asset).status_code == 200, asset
+    assert "cdn" not in html.lower()
+
+
+def test_every_template_and_static_file_is_local() -> None:
+    web = ROOT / "src" / "gridgov" / "web"
+    own = [
+        p
+        for p in web.rglob("*")
+        if p.suffix in (".html", ".css", ".js") and "vendor" not in p.parts
+    ]
+    assert own
+    for path in own:
+        text = path.read_text()
+        assert "http://" not in text and "https://" not in text, path

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -22,6 +23,8 @@ from gridgov.orgs.api import router as orgs_router
 from gridgov.regions.api import router as regions_router
 from gridgov.web import STATIC_DIR
 from gridgov.web.pages import router as pages_router
+
+SWAGGER_UI = "/static/vendor/swagger-ui-dist-5.35.0"
 
 _HTTP_CODES = {
     401: ("not_authenticated", "请先登录"),
@@ -40,6 +43,8 @@ def _wants_html(request: Request) -> bool:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="gridgov 社会治理多网融合智慧平台",
         version=__version__,
         description="Grid-based social governance platform. Errors are "
@@ -87,6 +92,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             {"error": {"code": code, "message": message}},
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        # FastAPI's default page loads Swagger UI from a CDN; closed networks have none.
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="gridgov API",
+            swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
         )
 
     @app.get("/api/v1/health", tags=["system"], summary="健康检查")

@@ -86,11 +86,13 @@ def _run_seed(tier: Tier, seed: int, reset: bool) -> SeedReport:
 
 
 def _print_report(report: SeedReport) -> None:
-    table = Table(title=f"{report.tier.value} tier, seed {report.seed}: {report.seconds:.1f} s")
+    console.print(f"{report.tier.value} tier, seed {report.seed}: seeded in {report.seconds:.1f} s")
+    table = Table()
     table.add_column("数据")
     table.add_column("数量", justify="right")
     for name, count in report.counts.items():
-        table.add_row(name, f"{count:,}")
+        if count:
+            table.add_row(name, f"{count:,}")
     console.print(table)
 
 

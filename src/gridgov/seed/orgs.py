@@ -64,6 +64,15 @@ def generate(ctx: SeedContext) -> None:
     for short, name in UTILITIES:
         add(f"ent-{short}", name, None, OrgKind.ENTERPRISE, root.code)
     for street in ctx.regions_at(RegionLevel.STREET):
+        # Police stations answer to the district bureau but each covers one street or town.
+        station = street.name.removesuffix("街道").removesuffix("镇")
+        add(
+            f"police-{street.code}",
+            f"{station}派出所",
+            f"{station}派出所",
+            OrgKind.DEPARTMENT,
+            street.code,
+        )
         add(
             f"office-{street.code}",
             f"{street.name}办事处",
