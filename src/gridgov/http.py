@@ -14,7 +14,7 @@ from gridgov.accounts.actor import Actor
 from gridgov.accounts.models import User
 from gridgov.accounts.security import read_token
 from gridgov.config import Settings
-from gridgov.db import session_factory
+from gridgov.db import unit_of_work
 from gridgov.kit.errors import NotAuthenticated, PermissionDenied
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -28,15 +28,8 @@ def get_settings_dep(request: Request) -> Settings:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the endpoint returns, rolled back on error."""
-    session = session_factory(request.app.state.engine)()
-    try:
+    with unit_of_work(request.app.state.engine) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

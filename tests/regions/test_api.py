@@ -206,3 +206,30 @@ def test_base_layers_draw_the_map(client: TestClient, auth: Auth) -> None:
     kinds = {layer["kind"] for layer in body}
     assert {"lake", "road"} <= kinds
     assert any(layer["name"] == "太白湖" for layer in body)
+
+
+def test_assign_and_remove_a_grid_worker(fresh: tuple[TestClient, Auth, Engine]) -> None:
+    client, auth, _engine = fresh
+    admin = auth("admin")
+    users = client.get("/api/v1/users", params={"q": "gw_370811109001001"}, headers=admin).json()[
+        "items"
+    ]
+    worker_id = users[0]["id"]
+    url = "/api/v1/regions/370811109001002/workers"
+    added = client.post(url, json={"user_id": worker_id, "duty": "兼职网格员"}, headers=admin)
+    assert added.status_code == 201, added.text
+    assert "gw_370811109001001" in [w["username"] for w in added.json()["workers"]]
+    again = client.post(url, json={"user_id": worker_id}, headers=admin)
+    assert again.status_code == 409
+    not_grid = client.post(
+        "/api/v1/regions/370811109001/workers", json={"user_id": worker_id}, headers=admin
+    )
+    assert not_grid.json()["error"]["code"] == "not_a_grid"
+    leader_id = client.get("/api/v1/auth/me", headers=auth("leader")).json()["id"]
+    not_worker = client.post(url, json={"user_id": leader_id}, headers=admin)
+    assert not_worker.json()["error"]["code"] == "not_a_grid_worker"
+    # The worker's scope now covers both grids.
+    me = client.get("/api/v1/auth/me", headers=auth("gw_370811109001001")).json()
+    assert set(me["scope"]["region_codes"]) == {"370811109001001", "370811109001002"}
+    assert client.delete(f"{url}/{worker_id}", headers=admin).status_code == 204
+    assert client.delete(f"{url}/{worker_id}", headers=admin).status_code == 404

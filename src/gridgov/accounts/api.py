@@ -80,12 +80,7 @@ def list_users(
     q: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[UserOut]:
     rows, total = services.list_users(session, actor=actor, role=role, query=q, page=page)
-    return Page(
-        items=[user_out(session, u) for u in rows],
-        total=total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return Page.of([user_out(session, u) for u in rows], total, page)
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="账号详情")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import GridAssignment, LoginFailure, User
 from gridgov.accounts.scope import Scope, apply_scope, unscoped
-from gridgov.kit.pagination import PageParams
+from gridgov.kit.pagination import PageParams, fetch_page
 
 
 def _scoped(scope: Scope) -> Select[User]:
@@ -40,9 +40,7 @@ def list_users(
                 User.display_name.contains(query, autoescape=True),
             )
         )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(User.id).offset(page.offset).limit(page.page_size))
-    return list(rows), total
+    return fetch_page(session, stmt, page, User.id)
 
 
 @unscoped("login looks up the account before anyone is known")
@@ -69,6 +67,31 @@ def list_assignments(
         region_path=GridAssignment.region_path,
     ).where(GridAssignment.region_id == region_id)
     return [(a, u) for a, u in session.execute(stmt.order_by(User.id))]
+
+
+def get_assignment(
+    session: Session, scope: Scope, *, user_id: int, region_id: int
+) -> GridAssignment | None:
+    stmt = apply_scope(select(GridAssignment), scope, region_path=GridAssignment.region_path).where(
+        GridAssignment.user_id == user_id, GridAssignment.region_id == region_id
+    )
+    return session.scalars(stmt).first()
+
+
+def add_assignment(
+    session: Session, *, user_id: int, region_id: int, region_path: str, duty: str
+) -> GridAssignment:
+    assignment = GridAssignment(
+        user_id=user_id, region_id=region_id, region_path=region_path, duty=duty
+    )
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def delete_assignment(session: Session, assignment: GridAssignment) -> None:
+    session.delete(assignment)
+    session.flush()
 
 
 @unscoped("an account's own assignments define its scope, so they cannot be read through it")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -59,3 +60,8 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     is_active: bool | None = None
     password: str | None = Field(default=None, min_length=8, max_length=256)
+
+
+class AssignmentCreate(BaseModel):
+    user_id: int
+    duty: Literal["专职网格员", "兼职网格员", "网格长", "网格指导员"] = "专职网格员"

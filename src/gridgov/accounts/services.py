@@ -264,15 +264,24 @@ def update_user(session: Session, user_id: int, data: UserUpdate, *, actor: Acto
     return user
 
 
+GRID_LEVELS = frozenset({"grid", "special_grid"})
+
+
 def assign_to_grid(
-    session: Session, user: User, region: Region, *, duty: str, actor: Actor
+    session: Session, region_code: str, user_id: int, *, duty: str, actor: Actor
 ) -> GridAssignment:
     actor.require(Perm.USERS_WRITE)
-    actor.require_path(region.path)
-    assignment = GridAssignment(
-        user_id=user.id, region_id=region.id, region_path=region.path, duty=duty
+    region = regions.get_region(session, region_code, actor=actor)
+    if region.level not in GRID_LEVELS:
+        raise InvalidInput("只能把网格员分配到基础网格或专属网格", code="not_a_grid")
+    user = get_user(session, user_id, actor=actor)
+    if user.role != Role.GRID_WORKER:
+        raise InvalidInput("只能分配网格员角色的账号", code="not_a_grid_worker")
+    if repository.get_assignment(session, actor.scope, user_id=user.id, region_id=region.id):
+        raise Conflict(f"{user.username} 已在该网格", code="already_assigned")
+    assignment = repository.add_assignment(
+        session, user_id=user.id, region_id=region.id, region_path=region.path, duty=duty
     )
-    session.add(assignment)
     audit.record(
         session,
         actor=actor,
@@ -283,6 +292,26 @@ def assign_to_grid(
         summary=f"{user.username} 分配到 {region.name}（{duty}）",
     )
     return assignment
+
+
+def unassign_from_grid(session: Session, region_code: str, user_id: int, *, actor: Actor) -> None:
+    actor.require(Perm.USERS_WRITE)
+    region = regions.get_region(session, region_code, actor=actor)
+    assignment = repository.get_assignment(
+        session, actor.scope, user_id=user_id, region_id=region.id
+    )
+    if assignment is None:
+        raise NotFound("该网格没有这名网格员", code="assignment_not_found")
+    repository.delete_assignment(session, assignment)
+    audit.record(
+        session,
+        actor=actor,
+        action="grid.unassign",
+        object_type="region",
+        object_id=region.code,
+        region_path=region.path,
+        summary=f"用户 {user_id} 移出 {region.name}",
+    )
 
 
 def grid_workers(

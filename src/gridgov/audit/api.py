@@ -23,9 +23,4 @@ def list_audit(
     rows, total = services.list_entries(
         session, actor=actor, action=action, object_type=object_type, page=page
     )
-    return Page(
-        items=[AuditEntryOut.model_validate(r) for r in rows],
-        total=total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return Page.of([AuditEntryOut.model_validate(r) for r in rows], total, page)

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.scope import Scope, apply_scope
 from gridgov.audit.models import AuditEntry
-from gridgov.kit.pagination import PageParams
+from gridgov.kit.pagination import PageParams, fetch_page
 
 
 def list_entries(
@@ -21,8 +21,4 @@ def list_entries(
         stmt = stmt.where(AuditEntry.action == action)
     if object_type:
         stmt = stmt.where(AuditEntry.object_type == object_type)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(
-        stmt.order_by(AuditEntry.id.desc()).offset(page.offset).limit(page.page_size)
-    )
-    return list(rows), total
+    return fetch_page(session, stmt, page, AuditEntry.id.desc())

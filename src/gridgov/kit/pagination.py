@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -33,3 +35,16 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     page_size: int
+
+    @classmethod
+    def of(cls, items: list[T], total: int, params: PageParams) -> Page[T]:
+        return cls(items=items, total=total, page=params.page, page_size=params.page_size)
+
+
+def fetch_page(
+    session: Session, stmt: Select[T], params: PageParams, *order_by: Any
+) -> tuple[list[T], int]:
+    """One page of a single-entity query, and the total the query would return unpaged."""
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(*order_by).offset(params.offset).limit(params.page_size))
+    return list(rows), total

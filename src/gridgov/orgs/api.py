@@ -38,12 +38,7 @@ def list_organisations(
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[OrganisationOut]:
     rows, total = services.list_organisations(session, actor=actor, kind=kind, query=q, page=page)
-    return Page(
-        items=[organisation_out(o) for o in rows],
-        total=total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return Page.of([organisation_out(o) for o in rows], total, page)
 
 
 @router.get("/organisations/{org_id}", response_model=OrganisationOut, summary="组织详情")

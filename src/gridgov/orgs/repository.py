@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.scope import Scope, apply_scope, unscoped
-from gridgov.kit.pagination import PageParams
+from gridgov.kit.pagination import PageParams, fetch_page
 from gridgov.orgs.models import Organisation
 
 
@@ -41,13 +41,7 @@ def list_organisations(
                 Organisation.code.startswith(query, autoescape=True),
             )
         )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(
-        stmt.order_by(Organisation.kind, Organisation.code)
-        .offset(page.offset)
-        .limit(page.page_size)
-    )
-    return list(rows), total
+    return fetch_page(session, stmt, page, Organisation.kind, Organisation.code)
 
 
 @unscoped("code uniqueness is global: a code taken outside your scope is still taken")

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
+from gridgov.accounts.schemas import AssignmentCreate
 from gridgov.http import ActorDep, SessionDep
 from gridgov.kit.errors import InvalidInput
 from gridgov.kit.geojson import as_dict
@@ -76,9 +77,7 @@ def list_regions(
     rows, total = services.list_regions(
         session, actor=actor, level=level, parent_code=parent_code, kind=kind, query=q, page=page
     )
-    return Page(
-        items=[region_out(r) for r in rows], total=total, page=page.page, page_size=page.page_size
-    )
+    return Page.of([region_out(r) for r in rows], total, page)
 
 
 def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
@@ -148,3 +147,21 @@ def base_layers(session: SessionDep, actor: ActorDep) -> list[BaseLayerOut]:
         BaseLayerOut(kind=layer.kind, name=layer.name, geometry=as_dict(layer.geometry))
         for layer in services.list_base_layers(session, actor=actor)
     ]
+
+
+@router.post(
+    "/regions/{code}/workers",
+    response_model=RegionDetail,
+    status_code=201,
+    summary="分配网格员到网格",
+)
+def assign_worker(
+    code: str, data: AssignmentCreate, session: SessionDep, actor: ActorDep
+) -> RegionDetail:
+    accounts.assign_to_grid(session, code, data.user_id, duty=data.duty, actor=actor)
+    return region_detail(session, services.get_region(session, code, actor=actor), actor)
+
+
+@router.delete("/regions/{code}/workers/{user_id}", status_code=204, summary="把网格员移出网格")
+def unassign_worker(code: str, user_id: int, session: SessionDep, actor: ActorDep) -> None:
+    accounts.unassign_from_grid(session, code, user_id, actor=actor)

@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.scope import Scope, apply_scope, unscoped
-from gridgov.kit.pagination import PageParams
+from gridgov.kit.pagination import PageParams, fetch_page
 from gridgov.regions.models import BaseLayer, Region, RegionLevel, TerritoryRevision
 
 
@@ -49,9 +49,7 @@ def list_regions(
             Region.name.contains(query, autoescape=True)
             | Region.code.startswith(query, autoescape=True)
         )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(Region.code).offset(page.offset).limit(page.page_size))
-    return list(rows), total
+    return fetch_page(session, stmt, page, Region.code)
 
 
 def list_for_map(
