@@ -10,6 +10,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -80,6 +81,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ]
         body = {"error": {"code": "invalid_input", "message": "请求参数不合法", "details": details}}
         return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # Two requests raced past the same uniqueness check; the database kept one. The request
+        # was rolled back whole, so the loser may simply retry.
+        body = {
+            "error": {
+                "code": "conflict",
+                "message": "数据冲突：同一数据刚被他人修改或创建，请刷新后重试",
+            }
+        }
+        return JSONResponse(body, status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

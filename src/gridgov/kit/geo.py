@@ -71,11 +71,24 @@ def gcj02_to_bd09(lon: float, lat: float) -> tuple[float, float]:
     return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
+def bd09_to_gcj02_closed_form(lon: float, lat: float) -> tuple[float, float]:
+    """The published inverse: off by up to about 0.1 m, since it only approximates one."""
     x, y = lon - 0.0065, lat - 0.006
     z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _X_PI)
     theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
     return z * math.cos(theta), z * math.sin(theta)
+
+
+def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
+    glon, glat = bd09_to_gcj02_closed_form(lon, lat)
+    # Refine until the forward transform gives back the input, like the GCJ-02 inverse.
+    for _ in range(10):
+        blon, blat = gcj02_to_bd09(glon, glat)
+        dlon, dlat = blon - lon, blat - lat
+        glon, glat = glon - dlon, glat - dlat
+        if abs(dlon) < 1e-10 and abs(dlat) < 1e-10:
+            break
+    return glon, glat
 
 
 def to_wgs84(lon: float, lat: float, crs: Crs) -> tuple[float, float]:
