@@ -140,17 +140,41 @@ def auth(client: TestClient) -> Auth:
     return Auth(client)
 
 
-def _seeded(url: str, settings: Settings) -> Engine:
+FOUNDATION_ONLY = ("regions", "organisations", "accounts")
+
+
+def _seeded(url: str, settings: Settings, only: tuple[str, ...] | None = None) -> Engine:
     engine = make_engine(url)
     seed_database(
-        engine, settings, tier=Tier.DISTRICT, seed=42, reset=False, progress=lambda *_: None
+        engine,
+        settings,
+        tier=Tier.DISTRICT,
+        seed=42,
+        reset=False,
+        progress=lambda *_: None,
+        only=only,
     )
     return engine
 
 
 @pytest.fixture
 def fresh(databases: Databases, tmp_path: Path) -> Iterator[tuple[TestClient, Auth, Engine]]:
-    """A demo district of its own, for tests that change the territory."""
+    """A demo district of its own (territory, organisations, accounts; no residents), for tests
+    that change things."""
+    url = databases.new_url()
+    settings = make_settings(tmp_path, url)
+    engine = _seeded(url, settings, only=FOUNDATION_ONLY)
+    with TestClient(create_app(settings, engine)) as test_client:
+        yield test_client, Auth(test_client), engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fresh_registry(
+    databases: Databases, tmp_path: Path
+) -> Iterator[tuple[TestClient, Auth, Engine]]:
+    """A full demo district of its own, residents included, for tests that change base data.
+    Slow (a full seed): use only where the shared demo database must stay untouched."""
     url = databases.new_url()
     settings = make_settings(tmp_path, url)
     engine = _seeded(url, settings)

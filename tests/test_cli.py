@@ -34,7 +34,8 @@ def cli_env(
 
 def test_seed_then_users_list_json(cli_env: dict[str, str]) -> None:
     runner = CliRunner()
-    seeded = runner.invoke(app, ["seed", "--tier", "district", "--seed", "7"])
+    only = ["--only", "regions,organisations,accounts"]
+    seeded = runner.invoke(app, ["seed", "--tier", "district", "--seed", "7", *only])
     assert seeded.exit_code == 0, seeded.output
     listed = runner.invoke(app, ["users", "list", "--json"])
     assert listed.exit_code == 0, listed.output
@@ -48,9 +49,11 @@ def test_seed_then_users_list_json(cli_env: dict[str, str]) -> None:
     workers = [u for u in users if u["role"] == "grid_worker"]
     assert len(workers) == 400 and all(w["scope"]["region_codes"] for w in workers)
 
-    again = runner.invoke(app, ["seed"])
+    again = runner.invoke(app, ["seed", *only])
     assert again.exit_code == 1
-    reset = runner.invoke(app, ["seed", "--reset", "--seed", "8"])
+    unknown = runner.invoke(app, ["seed", "--only", "regions,nonsense"])
+    assert unknown.exit_code == 2 and "nonsense" in unknown.output
+    reset = runner.invoke(app, ["seed", "--reset", "--seed", "8", *only])
     assert reset.exit_code == 0, reset.output
 
 

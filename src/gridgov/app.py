@@ -22,8 +22,10 @@ from gridgov.db import get_engine
 from gridgov.kit.errors import AppError
 from gridgov.orgs.api import router as orgs_router
 from gridgov.regions.api import router as regions_router
+from gridgov.registry.api import router as registry_router
 from gridgov.web import STATIC_DIR
 from gridgov.web.pages import router as pages_router
+from gridgov.web.registry_pages import router as registry_pages_router
 
 SWAGGER_UI = "/static/vendor/swagger-ui-dist-5.35.0"
 
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> Response:
         if _wants_html(request):
-            from gridgov.web.pages import render_error
+            from gridgov.web.rendering import render_error
 
             return render_error(request, exc.status_code, exc.message)
         headers = {}
@@ -98,7 +100,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code, message = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
         if _wants_html(request):
-            from gridgov.web.pages import render_error
+            from gridgov.web.rendering import render_error
 
             return render_error(request, exc.status_code, message)
         return JSONResponse(
@@ -122,7 +124,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for router in (accounts_router, regions_router, orgs_router, audit_router, pages_router):
+    for router in (
+        accounts_router,
+        regions_router,
+        orgs_router,
+        registry_router,
+        audit_router,
+        pages_router,
+        registry_pages_router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

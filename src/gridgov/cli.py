@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -18,7 +19,13 @@ from gridgov.config import get_settings
 from gridgov.db import get_engine, session_factory, unit_of_work
 from gridgov.kit.errors import AppError
 from gridgov.seed.context import Tier
-from gridgov.seed.runner import AlreadySeeded, SeedReport, is_seeded, seed_database
+from gridgov.seed.runner import (
+    GENERATOR_NAMES,
+    AlreadySeeded,
+    SeedReport,
+    is_seeded,
+    seed_database,
+)
 
 app = typer.Typer(help="gridgov 社会治理多网融合智慧平台", no_args_is_help=True)
 db_app = typer.Typer(help="数据库结构（Alembic 迁移）", no_args_is_help=True)
@@ -64,7 +71,7 @@ def db_current() -> None:
     typer.echo(schema.current_revision(get_engine()) or "(empty)")
 
 
-def _run_seed(tier: Tier, seed: int, reset: bool) -> SeedReport:
+def _run_seed(tier: Tier, seed: int, reset: bool, only: Sequence[str] | None = None) -> SeedReport:
     settings = get_settings()
     with Progress(
         TextColumn("{task.description}"),
@@ -81,7 +88,13 @@ def _run_seed(tier: Tier, seed: int, reset: bool) -> SeedReport:
             bar.update(tasks[stage], completed=done, total=max(total, 1))
 
         return seed_database(
-            get_engine(settings), settings, tier=tier, seed=seed, reset=reset, progress=progress
+            get_engine(settings),
+            settings,
+            tier=tier,
+            seed=seed,
+            reset=reset,
+            progress=progress,
+            only=only,
         )
 
 
@@ -101,10 +114,19 @@ def seed(
     tier: Annotated[Tier, typer.Option(help="district (seed district) or city")] = Tier.DISTRICT,
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same data")] = 42,
     reset: Annotated[bool, typer.Option(help="drop every table first (destroys all data)")] = False,
+    only: Annotated[
+        str | None,
+        typer.Option(help=f"comma-separated generators to run, of: {', '.join(GENERATOR_NAMES)}"),
+    ] = None,
 ) -> None:
-    """Build a demo district (or city): regions, grids, organisations, accounts."""
+    """Build a demo district (or city): territory, organisations, accounts, base data."""
+    chosen = [name.strip() for name in only.split(",")] if only else None
+    unknown = sorted(set(chosen or ()) - set(GENERATOR_NAMES))
+    if unknown:
+        console.print(f"[red]未知的生成器：{', '.join(unknown)}[/red]")
+        raise typer.Exit(code=2)
     try:
-        report = _run_seed(tier, seed, reset)
+        report = _run_seed(tier, seed, reset, chosen)
     except AlreadySeeded as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(code=1) from exc

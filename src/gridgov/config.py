@@ -6,6 +6,7 @@ configuration table is generated from the field descriptions here (a test keeps 
 
 from __future__ import annotations
 
+import base64
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +36,14 @@ class Settings(BaseSettings):
         description=(
             "Signs access tokens and page sessions. Empty means a random key generated once "
             "and kept in `<var_dir>/secret_key`."
+        ),
+    )
+    data_key: str = Field(
+        default="",
+        description=(
+            "Base64 of 32 bytes that encrypts ID numbers and phones at rest and keys their "
+            "search hashes. Empty means a random key generated once and kept in "
+            "`<var_dir>/data_key`. Losing it makes stored personal data unreadable."
         ),
     )
     demo_password: str = Field(
@@ -76,12 +85,23 @@ class Settings(BaseSettings):
         return self.effective_database_url.startswith("sqlite")
 
     def effective_secret_key(self) -> str:
-        if self.secret_key:
-            return self.secret_key
-        key_file = self.var_dir / "secret_key"
+        return self.secret_key or self._generated_key("secret_key", secrets.token_urlsafe(48))
+
+    def effective_data_key(self) -> bytes:
+        text = self.data_key or self._generated_key(
+            "data_key", base64.b64encode(secrets.token_bytes(32)).decode()
+        )
+        key = base64.b64decode(text)
+        if len(key) != 32:
+            raise ValueError("GRIDGOV_DATA_KEY must be base64 of exactly 32 bytes")
+        return key
+
+    def _generated_key(self, name: str, fresh: str) -> str:
+        """A key made once per installation and kept beside the database, readable by us only."""
+        key_file = self.var_dir / name
         if not key_file.exists():
             self.var_dir.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.write_text(fresh)
             key_file.chmod(0o600)
         return key_file.read_text().strip()
 

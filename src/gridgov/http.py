@@ -15,6 +15,7 @@ from gridgov.accounts.models import User
 from gridgov.accounts.security import read_token
 from gridgov.config import Settings
 from gridgov.db import unit_of_work
+from gridgov.kit.crypto import FieldCipher
 from gridgov.kit.errors import NotAuthenticated, PermissionDenied
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -32,7 +33,17 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_cipher(request: Request) -> FieldCipher:
+    """The field cipher for personal data, made once per app from its settings' data key."""
+    cipher: FieldCipher | None = getattr(request.app.state, "cipher", None)
+    if cipher is None:
+        cipher = FieldCipher(request.app.state.settings.effective_data_key())
+        request.app.state.cipher = cipher
+    return cipher
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+CipherDep = Annotated[FieldCipher, Depends(get_cipher)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 

@@ -18,6 +18,7 @@ FEATURE_MODELS = (
     "gridgov.orgs.models",
     "gridgov.accounts.models",
     "gridgov.audit.models",
+    "gridgov.registry.models",
 )
 
 

@@ -8,26 +8,51 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 import shapely
 from fastapi.testclient import TestClient
+from shapely.geometry import mapping
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import GridAssignment, User
 from gridgov.db import session_factory
+from gridgov.kit import idcard
 from gridgov.kit.geojson import loads
 from gridgov.orgs.models import Organisation
 from gridgov.regions.models import Region
+from gridgov.registry.models import (
+    Building,
+    Camera,
+    Component,
+    House,
+    Household,
+    Person,
+    Place,
+    ResourceRecord,
+)
 from tests.conftest import Auth
 
 OWN_STREET = "370811002"  # 许庄街道
 FOREIGN_STREET = "370811006"  # 南张街道
 ACTOR = "street_xuzhuang"
 SKIP_PATHS = {"/api/v1/auth/login"}  # reachable without an account; tested in test_auth
+ROW_PARAMS: dict[str, Any] = {
+    "person_id": Person,
+    "household_id": Household,
+    "building_id": Building,
+    "house_id": House,
+    "component_id": Component,
+    "camera_id": Camera,
+    "place_id": Place,
+    "record_id": ResourceRecord,
+}
+GENERIC_CATEGORY = "public_toilet"
 
 
 class Foreign:
@@ -42,6 +67,17 @@ class Foreign:
         self.community = next(r for r in self.regions if r.level == "community")
         self.street = next(r for r in self.regions if r.code == FOREIGN_STREET)
         self.point = shapely.Polygon(loads(self.grid.geometry)).representative_point()
+        self.row_ids = {
+            param: list(
+                session.scalars(
+                    select(model.id)
+                    .where(model.region_path.startswith(prefix))
+                    .order_by(model.id)
+                    .limit(3)
+                )
+            )
+            for param, model in ROW_PARAMS.items()
+        }
         self.markers = (
             {r.code for r in self.regions}
             | {r.name for r in self.regions}
@@ -60,6 +96,7 @@ def snapshot(engine: Engine) -> str:
             (User, User.region_path),
             (Organisation, Organisation.region_path),
             (GridAssignment, GridAssignment.region_path),
+            *((model, model.region_path) for model in ROW_PARAMS.values()),
         ):
             for row in session.scalars(
                 select(model).where(column.startswith(prefix)).order_by(model.id)
@@ -78,6 +115,23 @@ def fill(name: str, schema: dict[str, Any], foreign: Foreign, components: dict[s
     if "enum" in schema:
         return schema["enum"][0]
     lowered = name.lower()
+    if lowered in ROW_PARAMS:
+        return foreign.row_ids[lowered][0] if foreign.row_ids[lowered] else 1
+    alternatives = re.fullmatch(r"\^\(([^)]+)\)\$", schema.get("pattern", ""))
+    if alternatives:
+        return alternatives.group(1).split("|")[0]
+    special = {
+        "grid_code": foreign.grid.code,
+        "footprint": mapping(shapely.box(*foreign.point.buffer(0.0001).bounds)),
+        "id_number": idcard.make("370811", date(1990, 1, 1), 777),
+        "phone": "13800001111",
+        "gender": "男",
+        "reason": "越权测试：不应看到",
+        "attribute_schema": {"type": "object"},
+        "attributes": {},
+    }
+    if lowered in special:
+        return special[lowered]
     if lowered in ("lon",):
         return foreign.point.x
     if lowered in ("lat",):
@@ -119,13 +173,21 @@ def fill(name: str, schema: dict[str, Any], foreign: Foreign, components: dict[s
     return foreign.grid.name if "name" in lowered or lowered == "q" else FOREIGN_STREET
 
 
-def path_value(name: str, foreign: Foreign) -> list[Any]:
+def path_value(name: str, path: str, foreign: Foreign) -> list[Any]:
+    if name == "code" and path.startswith("/api/v1/resource-categories/"):
+        # Categories are district-wide configuration; what must not leak are the other
+        # street's records listed under them.
+        return [GENERIC_CATEGORY]
     if name == "code":
         return [foreign.street.code, foreign.community.code, foreign.grid.code]
     if name == "user_id":
         return [u.id for u in foreign.users[:3]]
     if name == "org_id":
         return [o.id for o in foreign.orgs[:3]]
+    if name in foreign.row_ids:
+        values = foreign.row_ids[name]
+        assert values, f"the demo district seeds no {name} in the foreign street"
+        return values
     raise AssertionError(f"the cross-scope walker has no foreign value for path parameter {name!r}")
 
 
@@ -166,7 +228,7 @@ def test_street_staff_cannot_read_or_change_another_street(
             urls = [
                 url.replace("{" + name + "}", str(value))
                 for url in urls
-                for value in path_value(name, foreign)
+                for value in path_value(name, path, foreign)
             ]
         for url in urls:
             for params_variant in (query, {}):

@@ -13,7 +13,7 @@ from gridgov.orgs.models import Organisation, OrgKind
 from gridgov.regions.models import Region
 from gridgov.seed.context import Tier
 from gridgov.seed.runner import AlreadySeeded, seed_database
-from tests.conftest import make_settings
+from tests.conftest import FOUNDATION_ONLY, make_settings
 
 
 def _shapes(db: Session, level: str) -> dict[str, shapely.Geometry]:
@@ -103,7 +103,13 @@ def test_seeding_twice_refuses_without_reset(demo_engine: Engine, tmp_path: obje
 def test_same_seed_same_district(empty_engine: Engine, db: Session, tmp_path: object) -> None:
     settings = make_settings(tmp_path, str(empty_engine.url))  # type: ignore[arg-type]
     seed_database(
-        empty_engine, settings, tier=Tier.DISTRICT, seed=42, reset=False, progress=lambda *_: None
+        empty_engine,
+        settings,
+        tier=Tier.DISTRICT,
+        seed=42,
+        reset=False,
+        progress=lambda *_: None,
+        only=FOUNDATION_ONLY,
     )
     with Session(empty_engine) as other:
         again = dict(

@@ -40,18 +40,32 @@ class Perm(StrEnum):
     USERS_READ = "users.read"
     USERS_WRITE = "users.write"
     AUDIT_READ = "audit.read"
+    REGISTRY_READ = "registry.read"
+    REGISTRY_WRITE = "registry.write"
+    PERSONS_READ = "persons.read"
+    PERSONS_WRITE = "persons.write"
+    PERSONS_REVEAL = "persons.reveal"
+    CATEGORIES_WRITE = "categories.write"
 
 
-_STAFF_READ = frozenset({Perm.REGIONS_READ, Perm.ORGS_READ, Perm.USERS_READ})
+_STAFF_READ = frozenset(
+    {Perm.REGIONS_READ, Perm.ORGS_READ, Perm.USERS_READ, Perm.REGISTRY_READ, Perm.PERSONS_READ}
+)
+# Those who keep the base data of their area and visit its households: they may write it and,
+# giving a reason that is audited, see a resident's full ID number, phone and address.
+_KEEPERS = frozenset({Perm.REGISTRY_WRITE, Perm.PERSONS_WRITE, Perm.PERSONS_REVEAL})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.LEADER: _STAFF_READ | {Perm.AUDIT_READ},
     Role.CENTER_OPERATOR: _STAFF_READ,
-    Role.DEPARTMENT_HANDLER: frozenset({Perm.REGIONS_READ, Perm.ORGS_READ}),
-    Role.STREET_STAFF: _STAFF_READ,
-    Role.COMMUNITY_STAFF: _STAFF_READ,
-    Role.GRID_WORKER: frozenset({Perm.REGIONS_READ}),
+    # Departments see the city's things (components, places), never its people.
+    Role.DEPARTMENT_HANDLER: frozenset({Perm.REGIONS_READ, Perm.ORGS_READ, Perm.REGISTRY_READ}),
+    Role.STREET_STAFF: _STAFF_READ | _KEEPERS,
+    Role.COMMUNITY_STAFF: _STAFF_READ | _KEEPERS,
+    Role.GRID_WORKER: frozenset(
+        {Perm.REGIONS_READ, Perm.REGISTRY_READ, Perm.PERSONS_READ} | _KEEPERS
+    ),
     Role.CITIZEN: frozenset(),
 }
 

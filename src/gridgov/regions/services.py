@@ -252,3 +252,25 @@ def locate(session: Session, lon: float, lat: float, crs: geo.Crs, *, actor: Act
 def regions_by_codes(session: Session, codes: list[str], *, actor: Actor) -> list[Region]:
     actor.require(Perm.REGIONS_READ)
     return repository.get_many_by_code(session, actor.scope, codes)
+
+
+def grid_path_at(session: Session, lon: float, lat: float, crs: geo.Crs, *, actor: Actor) -> str:
+    """Path of the basic grid a point lies in, for placing a new row; refuses points outside
+    the territory or the actor's scope."""
+    wlon, wlat = geo.to_wgs84(lon, lat, crs)
+    hit = get_locator(session).locate(wlon, wlat)
+    if hit is None:
+        raise InvalidInput("该位置不在本辖区范围内", code="outside_territory", lon=wlon, lat=wlat)
+    if not actor.scope.covers_path(hit.grid.path):
+        raise PermissionDenied("该位置不在您的管辖范围内", code="out_of_scope")
+    return hit.grid.path
+
+
+def scope_roots(session: Session, *, actor: Actor) -> list[Region]:
+    """The top regions an actor sees: their scope roots, or the territory's roots when
+    unrestricted."""
+    actor.require(Perm.REGIONS_READ)
+    if actor.scope.region_paths is None:
+        return repository.list_roots(session)
+    codes = [path.rstrip("/").split("/")[-1] for path in actor.scope.region_paths]
+    return repository.get_many_by_code(session, actor.scope, codes)

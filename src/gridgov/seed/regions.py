@@ -24,6 +24,7 @@ def build(ctx: SeedContext) -> Territory:
 
 def generate(ctx: SeedContext) -> None:
     territory = build(ctx)
+    ctx.territory = territory
     paths: dict[str, str] = {}
     ids: dict[str, int] = {}
     specs_by_level = {

@@ -6,17 +6,14 @@ Pages call the same services as the API; they hold no queries of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from gridgov.accounts import services as accounts
 from gridgov.accounts.permissions import ROLE_LABELS, Perm, Role
 from gridgov.audit import services as audit
-from gridgov.config import get_settings
 from gridgov.http import (
     OptionalActorDep,
     SessionDep,
@@ -25,27 +22,16 @@ from gridgov.http import (
     client_ip,
     csrf_token,
 )
-from gridgov.kit.clock import format_local
 from gridgov.kit.geojson import as_dict
 from gridgov.kit.pagination import PageParams
 from gridgov.orgs import services as orgs
-from gridgov.orgs.models import ORG_KIND_LABELS, OrgKind
+from gridgov.orgs.models import OrgKind
 from gridgov.regions import services as regions
-from gridgov.regions.models import LEVEL_LABELS, SPECIAL_GRID_KIND_LABELS, RegionLevel
-from gridgov.web import TEMPLATES_DIR
+from gridgov.regions.models import RegionLevel
+from gridgov.web.rendering import PAGE_SIZE, login_redirect, pager, render
 from gridgov.web.svg import outline_svg
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.filters["local"] = lambda value: format_local(value, get_settings().timezone)
-templates.env.globals.update(
-    LEVEL_LABELS={k.value: v for k, v in LEVEL_LABELS.items()},
-    KIND_LABELS={k.value: v for k, v in SPECIAL_GRID_KIND_LABELS.items()},
-    ORG_KIND_LABELS={k.value: v for k, v in ORG_KIND_LABELS.items()},
-    ROLE_LABELS={k.value: v for k, v in ROLE_LABELS.items()},
-)
-
-PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -60,27 +46,22 @@ class Module:
 MODULES: list[Module] = [
     Module("区域网格", "/regions", "街道、社区、基础网格与专属网格的边界和编码", Perm.REGIONS_READ),
     Module("组织机构", "/organisations", "区直部门、镇街、社区与社会组织", Perm.ORGS_READ),
+    Module("信息汇聚", "/registry", "各类城市资源的数量、更新、质量与增长", Perm.REGISTRY_READ),
+    Module(
+        "实有人口",
+        "/persons",
+        "人员、户与特殊人群（信息脱敏，查看完整信息留痕）",
+        Perm.PERSONS_READ,
+    ),
+    Module("楼栋房屋", "/buildings", "楼栋、房屋与住户", Perm.REGISTRY_READ),
+    Module("城市部件", "/components", "井盖、路灯、消防栓等部件及其权属", Perm.REGISTRY_READ),
+    Module("视频监控", "/cameras", "监控点位与视频流", Perm.REGISTRY_READ),
+    Module("企业商铺", "/places", "企业、商铺与兴趣点", Perm.REGISTRY_READ),
+    Module("资源类别", "/resource-categories", "全部资源类别及通用记录", Perm.REGISTRY_READ),
     Module("账号管理", "/users", "账号、角色与管辖范围", Perm.USERS_READ),
     Module("审计日志", "/audit", "谁在何时做了什么", Perm.AUDIT_READ),
     Module("接口文档", "/docs", "OpenAPI 接口说明（/openapi.json）", None),
 ]
-
-
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("actor", None)
-    return templates.TemplateResponse(
-        request, template, {"csrf_token": csrf_token(request), **context}, status_code=status_code
-    )
-
-
-def render_error(request: Request, status_code: int, message: str) -> Response:
-    if status_code == 401:
-        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
-    return render(request, "error.html", status_code=status_code, message=message)
-
-
-def _login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
 
 
 def _safe_next(target: str | None) -> str:
@@ -88,22 +69,6 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
     return "/"
-
-
-def _pager(request: Request, page: int, total: int) -> dict[str, Any]:
-    pages = max(1, -(-total // PAGE_SIZE))
-    params = dict(request.query_params)
-
-    def link(number: int) -> str:
-        return f"{request.url.path}?{urlencode({**params, 'page': number})}"
-
-    return {
-        "page": page,
-        "pages": pages,
-        "total": total,
-        "prev": link(page - 1) if page > 1 else None,
-        "next": link(page + 1) if page < pages else None,
-    }
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -148,7 +113,7 @@ def logout(request: Request, csrf: Annotated[str, Form(alias="csrf_token")] = ""
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, actor: OptionalActorDep) -> Response:
     if actor is None or actor.id is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     user = accounts.user_for_token(session, actor.id)
     scope = accounts.describe_scope(user, actor.scope)
     scope_regions = (
@@ -180,7 +145,7 @@ def regions_page(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     rows, total = regions.list_regions(
         session,
         actor=actor,
@@ -194,7 +159,7 @@ def regions_page(
         "regions.html",
         actor=actor,
         rows=rows,
-        pager=_pager(request, page, total),
+        pager=pager(request, page, total),
         level=level.value if level else "",
         q=q or "",
         levels=list(RegionLevel),
@@ -206,7 +171,7 @@ def region_page(
     request: Request, code: str, session: SessionDep, actor: OptionalActorDep
 ) -> Response:
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     region = regions.get_region(session, code, actor=actor)
     children, _ = regions.list_regions(
         session, actor=actor, parent_code=region.code, page=PageParams(page=1, page_size=500)
@@ -235,7 +200,7 @@ def organisations_page(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     rows, total = orgs.list_organisations(
         session, actor=actor, kind=kind, query=q, page=PageParams(page=page, page_size=PAGE_SIZE)
     )
@@ -244,7 +209,7 @@ def organisations_page(
         "organisations.html",
         actor=actor,
         rows=rows,
-        pager=_pager(request, page, total),
+        pager=pager(request, page, total),
         kind=kind.value if kind else "",
         q=q or "",
         kinds=list(OrgKind),
@@ -261,7 +226,7 @@ def users_page(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     rows, total = accounts.list_users(
         session, actor=actor, role=role, query=q, page=PageParams(page=page, page_size=PAGE_SIZE)
     )
@@ -270,7 +235,7 @@ def users_page(
         "users.html",
         actor=actor,
         rows=rows,
-        pager=_pager(request, page, total),
+        pager=pager(request, page, total),
         role=role.value if role else "",
         q=q or "",
         roles=list(Role),
@@ -286,7 +251,7 @@ def audit_page(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     rows, total = audit.list_entries(
         session,
         actor=actor,
@@ -299,6 +264,6 @@ def audit_page(
         "audit.html",
         actor=actor,
         rows=rows,
-        pager=_pager(request, page, total),
+        pager=pager(request, page, total),
         action=action or "",
     )

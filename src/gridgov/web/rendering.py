@@ -1,0 +1,62 @@
+"""Rendering shared by every page module: templates, errors, login redirects, pagers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from gridgov.accounts.permissions import ROLE_LABELS
+from gridgov.config import get_settings
+from gridgov.http import csrf_token
+from gridgov.kit.clock import format_local
+from gridgov.orgs.models import ORG_KIND_LABELS
+from gridgov.regions.models import LEVEL_LABELS, SPECIAL_GRID_KIND_LABELS
+from gridgov.web import TEMPLATES_DIR
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters["local"] = lambda value: format_local(value, get_settings().timezone)
+templates.env.globals.update(
+    LEVEL_LABELS={k.value: v for k, v in LEVEL_LABELS.items()},
+    KIND_LABELS={k.value: v for k, v in SPECIAL_GRID_KIND_LABELS.items()},
+    ORG_KIND_LABELS={k.value: v for k, v in ORG_KIND_LABELS.items()},
+    ROLE_LABELS={k.value: v for k, v in ROLE_LABELS.items()},
+)
+
+PAGE_SIZE = 50
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("actor", None)
+    return templates.TemplateResponse(
+        request, template, {"csrf_token": csrf_token(request), **context}, status_code=status_code
+    )
+
+
+def render_error(request: Request, status_code: int, message: str) -> Response:
+    if status_code == 401:
+        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+    return render(request, "error.html", status_code=status_code, message=message)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+
+
+def pager(request: Request, page: int, total: int) -> dict[str, Any]:
+    pages = max(1, -(-total // PAGE_SIZE))
+    params = dict(request.query_params)
+
+    def link(number: int) -> str:
+        return f"{request.url.path}?{urlencode({**params, 'page': number})}"
+
+    return {
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "prev": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < pages else None,
+    }
