@@ -41,7 +41,7 @@ from gridgov.registry.models import (
     SpecialGroupMember,
 )
 from gridgov.seed.context import SeedContext, Tier
-from gridgov.seed.names import GIVEN, SURNAMES
+from gridgov.seed.names import GIVEN_FEMALE, GIVEN_MALE, SURNAMES
 from gridgov.seed.registry_catalog import (
     COMPONENT_CLASSES,
     GENERIC_CATEGORIES,
@@ -577,7 +577,8 @@ def _household_members(
     for relation, age, male in members:
         birth = state.today - timedelta(days=int(age * 365.25) + rnd.randint(0, 364))
         family = surname if relation in ("户主", "子女", "孙子女") else rnd.choice(SURNAMES)
-        name = family + "".join(rnd.choices(GIVEN, k=1 if rnd.random() < 0.3 else 2))
+        pool = GIVEN_MALE if male else GIVEN_FEMALE
+        name = family + "".join(rnd.choices(pool, k=1 if rnd.random() < 0.3 else 2))
         if residence == "境外":
             state.passport += 1
             number, id_type = f"E{30_000_000 + state.passport:08d}", "护照"
