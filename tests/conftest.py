@@ -169,14 +169,14 @@ def fresh(databases: Databases, tmp_path: Path) -> Iterator[tuple[TestClient, Au
     engine.dispose()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def fresh_registry(
-    databases: Databases, tmp_path: Path
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TestClient, Auth, Engine]]:
-    """A full demo district of its own, residents included, for tests that change base data.
-    Slow (a full seed): use only where the shared demo database must stay untouched."""
+    """A full demo district for one test module, residents included, for tests that change
+    base data. A full seed: share it within the module; tests there add rows of their own."""
     url = databases.new_url()
-    settings = make_settings(tmp_path, url)
+    settings = make_settings(tmp_path_factory.mktemp("registry"), url)
     engine = _seeded(url, settings)
     with TestClient(create_app(settings, engine)) as test_client:
         yield test_client, Auth(test_client), engine

@@ -180,6 +180,8 @@ def path_value(name: str, path: str, foreign: Foreign) -> list[Any]:
         return [GENERIC_CATEGORY]
     if name == "code":
         return [foreign.street.code, foreign.community.code, foreign.grid.code]
+    if name == "target":
+        return ["persons", "components", GENERIC_CATEGORY]
     if name == "user_id":
         return [u.id for u in foreign.users[:3]]
     if name == "org_id":

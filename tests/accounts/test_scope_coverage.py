@@ -36,7 +36,7 @@ def test_every_repository_read_takes_a_scope_or_is_marked_unscoped() -> None:
             if name.startswith("_") or func.__module__ != module.__name__:
                 continue
             parameters = inspect.signature(func).parameters
-            writes = name.startswith(("add_", "clear_", "prune_", "bump_", "delete_"))
+            writes = name.startswith(("add_", "update_", "clear_", "prune_", "bump_", "delete_"))
             if "scope" in parameters or writes or hasattr(func, "__unscoped_reason__"):
                 continue
             offenders.append(f"{module.__name__}.{name}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -47,3 +49,9 @@ def list_organisations(
 @unscoped("code uniqueness is global: a code taken outside your scope is still taken")
 def code_exists(session: Session, code: str) -> bool:
     return session.scalar(select(func.count()).where(Organisation.code == code)) != 0
+
+
+@unscoped("organisation codes name departments district-wide, e.g. in an imported file")
+def ids_for_codes(session: Session, codes: Sequence[str]) -> dict[str, int]:
+    stmt = select(Organisation.code, Organisation.id).where(Organisation.code.in_(set(codes)))
+    return dict(session.execute(stmt).all())

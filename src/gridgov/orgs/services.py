@@ -102,3 +102,9 @@ def update_organisation(
             details={"changes": changes},
         )
     return org
+
+
+def ids_for_codes(session: Session, codes: list[str], *, actor: Actor) -> dict[str, int]:
+    """Organisation code → id, for files that name departments by code."""
+    actor.require(Perm.REGISTRY_READ)
+    return repository.ids_for_codes(session, codes)

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
 from gridgov.http import ActorDep, CipherDep, SessionDep
+from gridgov.kit.clock import now
 from gridgov.kit.errors import InvalidInput
 from gridgov.kit.geojson import as_dict
 from gridgov.kit.pagination import Page, PageParams, page_params
 from gridgov.registry import services
+from gridgov.registry.imports import ImportReport
 from gridgov.registry.models import (
     Building,
     Camera,
@@ -37,6 +42,7 @@ from gridgov.registry.schemas import (
     HouseDetail,
     HouseholdOut,
     HouseOut,
+    ImportReportOut,
     PersonCreate,
     PersonDetail,
     PersonOut,
@@ -50,6 +56,7 @@ from gridgov.registry.schemas import (
     SpecialGroupOut,
 )
 from gridgov.registry.services import grid_code
+from gridgov.registry.tabular import write_csv, write_geojson, write_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 PageDep = Annotated[PageParams, Depends(page_params)]
@@ -517,3 +524,107 @@ def update_record(
 )
 def aggregation(session: SessionDep, actor: ActorDep, region_code: Text = None) -> AggregationOut:
     return services.aggregation(session, actor=actor, region_code=region_code)
+
+
+# ---------------------------------------------------------------- import and export
+
+
+def report_out(report: ImportReport) -> ImportReportOut:
+    return ImportReportOut.model_validate(asdict(report))
+
+
+@router.post(
+    "/registry/imports/{target}",
+    response_model=ImportReportOut,
+    summary="导入基础数据（CSV/XLSX/GeoJSON；可试运行；按自然键更新）",
+    responses={422: {"description": "文件或行有错误；全部或无模式下不写入任何数据"}},
+)
+async def import_file(
+    target: str,
+    session: SessionDep,
+    actor: ActorDep,
+    cipher: CipherDep,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8/GBK), XLSX or GeoJSON")],
+    mode: Annotated[Literal["all_or_nothing", "valid_only"], Form()] = "all_or_nothing",
+    dry_run: Annotated[bool, Form()] = False,
+    crs: Annotated[Literal["wgs84", "gcj02", "bd09"], Form()] = "wgs84",
+    file_format: Annotated[Literal["csv", "xlsx", "geojson"] | None, Form(alias="format")] = None,
+    mapping: Annotated[
+        str | None, Form(description='JSON: {"field": "column in the file"}')
+    ] = None,
+) -> ImportReportOut:
+    content = await file.read(services.IMPORT_LIMIT_BYTES + 1)
+    report = services.import_file(
+        session,
+        target,
+        content,
+        file.filename or "",
+        actor=actor,
+        cipher=cipher,
+        file_format=file_format,
+        mapping=parse_mapping(mapping),
+        mode=mode,
+        dry_run=dry_run,
+        crs=crs,
+    )
+    out = report_out(report)
+    if not dry_run and mode == "all_or_nothing" and report.errors:
+        raise InvalidInput(
+            f"共 {len({e.row for e in report.errors})} 行有错误，未写入任何数据",
+            code="import_rejected",
+            report=out.model_dump(),
+        )
+    return out
+
+
+def parse_mapping(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("mapping 必须是 JSON 对象", code="bad_mapping") from exc
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidInput("mapping 必须是 {字段: 列名} 形式的 JSON 对象", code="bad_mapping")
+    return value
+
+
+EXPORT_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+}
+
+
+@router.get("/registry/exports/{target}", summary="导出筛选后的列表（个人信息脱敏）")
+def export_list(
+    target: str,
+    session: SessionDep,
+    actor: ActorDep,
+    cipher: CipherDep,
+    file_format: Annotated[Literal["csv", "xlsx", "geojson"], Query(alias="format")] = "csv",
+    region_code: Text = None,
+    q: Text = None,
+) -> Response:
+    filters: dict[str, Any] = {"region_code": region_code}
+    if q and target == "persons":
+        filters["name"] = q
+    elif q and target != "cameras":
+        filters["query"] = q
+    columns, rows = services.export_rows(
+        session, target, actor=actor, cipher=cipher, filters=filters
+    )
+    if file_format == "csv":
+        body = b"".join(write_csv(columns, (values for _g, values in rows)))
+    elif file_format == "xlsx":
+        body = write_xlsx(columns, (values for _g, values in rows))
+    else:
+        body = b"".join(write_geojson(columns, rows))
+    name = f"{target}-{now().strftime('%Y%m%d%H%M')}.{file_format}"
+    return Response(
+        body,
+        media_type=EXPORT_MEDIA[file_format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, extract, func, or_, select, update
+from sqlalchemy import (
+    Select,
+    Text,
+    bindparam,
+    cast,
+    extract,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.scope import Scope, apply_scope, unscoped
@@ -491,3 +502,69 @@ def house_building_ids() -> Select[Any]:
 @unscoped("a subquery: the count it sits in applies the scope")
 def household_ids_with_head() -> Select[Any]:
     return select(Person.household_id).where(Person.relation_to_head == "户主").distinct()
+
+
+# ---------------------------------------------------------------- imports
+
+
+def house_codes(session: Session, scope: Scope, codes: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """House code → (id, region path), for the codes a file names."""
+    found: dict[str, tuple[int, str]] = {}
+    unique = sorted(set(codes))
+    for start in range(0, len(unique), 5_000):
+        stmt = apply_scope(
+            select(House.code, House.id, House.region_path),
+            scope,
+            region_path=House.region_path,
+        ).where(House.code.in_(unique[start : start + 5_000]))
+        found.update({code: (hid, path) for code, hid, path in session.execute(stmt)})
+    return found
+
+
+def household_codes(session: Session, scope: Scope, codes: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    unique = sorted(set(codes))
+    for start in range(0, len(unique), 5_000):
+        stmt = apply_scope(
+            select(Household.code, Household.id), scope, region_path=Household.region_path
+        ).where(Household.code.in_(unique[start : start + 5_000]))
+        found.update(dict(session.execute(stmt).all()))
+    return found
+
+
+@unscoped("natural keys are unique district-wide; the caller refuses rows outside its scope")
+def existing_by_key(
+    session: Session, model: Any, key_column: Any, keys: Sequence[str], where: Sequence[Any] = ()
+) -> dict[str, tuple[int, str]]:
+    """Natural key → (id, region path) of rows that already exist."""
+    found: dict[str, tuple[int, str]] = {}
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), 5_000):
+        stmt = select(key_column, model.id, model.region_path).where(
+            key_column.in_(unique[start : start + 5_000]), *where
+        )
+        found.update({key: (rid, path) for key, rid, path in session.execute(stmt)})
+    return found
+
+
+def add_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert through Core: one executemany per batch."""
+    table = model.__table__
+    for start in range(0, len(rows), 10_000):
+        session.connection().execute(insert(table), rows[start : start + 10_000])
+
+
+def update_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Bulk update by primary key: each row holds ``row_id`` and the columns to set."""
+    if not rows:
+        return
+    table = model.__table__
+    columns = [key for key in rows[0] if key != "row_id"]
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({column: bindparam(f"new_{column}") for column in columns})
+    )
+    params = [{"row_id": r["row_id"], **{f"new_{c}": r[c] for c in columns}} for r in rows]
+    for start in range(0, len(params), 10_000):
+        session.connection().execute(stmt, params[start : start + 10_000])

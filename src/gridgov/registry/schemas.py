@@ -321,3 +321,22 @@ class AggregationOut(BaseModel):
     children: list[ChildStats]
     quality: list[QualityIssue]
     growth: list[MonthGrowth]
+
+
+class RowErrorOut(BaseModel):
+    row: int = Field(description="spreadsheet row number; row 1 is the header")
+    column: str
+    code: str
+    message: str
+
+
+class ImportReportOut(BaseModel):
+    target: str
+    dry_run: bool
+    mode: str
+    total_rows: int
+    valid_rows: int
+    inserted: int
+    updated: int
+    errors: list[RowErrorOut]
+    seconds: float

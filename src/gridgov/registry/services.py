@@ -3,13 +3,13 @@ rows are placed in grids. Services take a session and an actor and never commit.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import jsonschema
 import shapely
-from jsonschema.exceptions import SchemaError
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
@@ -25,6 +25,17 @@ from gridgov.kit.pagination import PageParams
 from gridgov.regions import services as regions
 from gridgov.regions.models import Region
 from gridgov.registry import repository
+from gridgov.registry.attributes import attribute_errors, check_schema
+from gridgov.registry.imports import (
+    ComponentsTarget,
+    ImportReport,
+    Mode,
+    PersonsTarget,
+    RecordsTarget,
+    Target,
+    run_import,
+)
+from gridgov.registry.imports import Progress as ImportProgress
 from gridgov.registry.models import (
     Building,
     Camera,
@@ -65,6 +76,7 @@ from gridgov.registry.schemas import (
     RecordUpdate,
     RevealOut,
 )
+from gridgov.registry.tabular import detect_format, read_table
 
 
 def grid_code(path: str) -> str:
@@ -667,31 +679,11 @@ def get_category(session: Session, code: str, *, actor: Actor) -> ResourceCatego
     return category
 
 
-def _check_schema(schema: dict[str, Any]) -> None:
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise InvalidInput(
-            f"属性定义不是合法的 JSON Schema：{exc.message}", code="invalid_attribute_schema"
-        ) from exc
-    if schema.get("type") != "object":
-        raise InvalidInput("属性定义的顶层 type 必须是 object", code="invalid_attribute_schema")
-
-
-def attribute_errors(category: ResourceCategory, attributes: dict[str, Any]) -> list[str]:
-    """Every reason the attributes break the category's schema (empty when valid)."""
-    validator = jsonschema.Draft202012Validator(category.attribute_schema)
-    return [
-        f"{'/'.join(str(p) for p in error.absolute_path) or '(根)'}: {error.message}"
-        for error in sorted(validator.iter_errors(attributes), key=lambda e: list(e.absolute_path))
-    ]
-
-
 def create_category(session: Session, data: CategoryCreate, *, actor: Actor) -> ResourceCategory:
     actor.require(Perm.CATEGORIES_WRITE)
     if repository.get_category(session, data.code) is not None:
         raise Conflict(f"资源类别 {data.code} 已存在", code="category_code_taken")
-    _check_schema(data.attribute_schema)
+    check_schema(data.attribute_schema)
     category = ResourceCategory(**data.model_dump())
     session.add(category)
     session.flush()
@@ -714,7 +706,7 @@ def update_category(
     if data.attribute_schema is not None:
         if category.typed_table:
             raise InvalidInput("核心类别的属性由数据表定义，不能修改", code="typed_category")
-        _check_schema(data.attribute_schema)
+        check_schema(data.attribute_schema)
     changes = _apply(category, data.model_dump(exclude_none=True))
     if changes:
         repository.bump_category_version(session, category.id)
@@ -1054,3 +1046,259 @@ def _quality(session: Session, actor: Actor, inside: str) -> list[QualityIssue]:
             ),
         ]
     return issues
+
+
+# ---------------------------------------------------------------- import and export
+
+
+IMPORT_LIMIT_BYTES = 100 * 1024 * 1024
+
+
+def import_target(
+    session: Session, code: str, crs: geo.Crs, cipher: FieldCipher, *, actor: Actor
+) -> Target:
+    """The import target named in a URL or command: persons, components, or a generic
+    category's code."""
+    if code == "persons":
+        return PersonsTarget(cipher)
+    if code == "components":
+        return ComponentsTarget(crs)
+    category = get_category(session, code, actor=actor)
+    if category.typed_table:
+        raise InvalidInput(
+            f"“{category.name}”暂不支持文件导入（支持：persons、components 与通用类别）",
+            code="import_not_supported",
+        )
+    return RecordsTarget(category, crs)
+
+
+def import_file(
+    session: Session,
+    target_code: str,
+    content: bytes,
+    filename: str,
+    *,
+    actor: Actor,
+    cipher: FieldCipher,
+    file_format: str | None = None,
+    mapping: dict[str, str] | None = None,
+    mode: Mode = "all_or_nothing",
+    dry_run: bool = False,
+    crs: geo.Crs = "wgs84",
+    progress: ImportProgress | None = None,
+) -> ImportReport:
+    if len(content) > IMPORT_LIMIT_BYTES:
+        raise InvalidInput("文件超过 100 MB，请分批导入", code="file_too_large")
+    target = import_target(session, target_code, crs, cipher, actor=actor)
+    table = read_table(content, detect_format(filename, file_format))
+    return run_import(
+        session,
+        target,
+        table,
+        actor=actor,
+        mapping=mapping,
+        mode=mode,
+        dry_run=dry_run,
+        progress=progress,
+    )
+
+
+EXPORT_PAGE = 5_000
+EXPORT_TARGETS = ("persons", "buildings", "components", "cameras", "places")
+
+
+def export_rows(
+    session: Session, target: str, *, actor: Actor, cipher: FieldCipher, filters: dict[str, Any]
+) -> tuple[list[str], list[tuple[dict[str, Any] | None, list[Any]]]]:
+    """Columns and rows of a filtered list, as every list shows them (personal data masked)."""
+    if target == "persons":
+        columns = [
+            "姓名",
+            "性别",
+            "出生日期",
+            "证件类型",
+            "证件号码",
+            "电话",
+            "人口类型",
+            "住址",
+            "网格编码",
+            "标签",
+        ]
+        people = _all_pages(
+            lambda page: list_persons(session, actor=actor, cipher=cipher, page=page, **filters)
+        )
+        rows: list[tuple[dict[str, Any] | None, list[Any]]] = [
+            (
+                None,
+                [
+                    p.name,
+                    p.gender,
+                    p.birth_date.isoformat(),
+                    p.id_type.value,
+                    p.id_number,
+                    p.phone or "",
+                    p.residence_type.value,
+                    p.address or "",
+                    p.grid_code,
+                    "、".join(p.tags),
+                ],
+            )
+            for chunk in _chunks(people, 2_000)
+            for p in person_views(session, chunk, actor=actor)
+        ]
+        return columns, rows
+    if target == "buildings":
+        buildings = _all_pages(
+            lambda page: list_buildings(session, actor=actor, page=page, **filters)
+        )
+        return (
+            ["编码", "名称", "地址", "类型", "用途", "层数", "单元", "经度", "纬度", "网格编码"],
+            [
+                (
+                    json.loads(b.footprint),
+                    [
+                        b.code,
+                        b.name,
+                        b.address,
+                        b.kind,
+                        b.use,
+                        b.floors,
+                        b.units,
+                        b.lon,
+                        b.lat,
+                        grid_code(b.region_path),
+                    ],
+                )
+                for b in buildings
+            ],
+        )
+    if target == "components":
+        items = _all_pages(lambda page: list_components(session, actor=actor, page=page, **filters))
+        return (
+            [
+                "code",
+                "minor_code",
+                "minor_name",
+                "major_name",
+                "status",
+                "address",
+                "lon",
+                "lat",
+                "grid_code",
+            ],
+            [
+                (
+                    {"type": "Point", "coordinates": [c.lon, c.lat]},
+                    [
+                        c.code,
+                        c.minor_code,
+                        c.minor_name,
+                        c.major_name,
+                        c.status,
+                        c.address,
+                        c.lon,
+                        c.lat,
+                        grid_code(c.region_path),
+                    ],
+                )
+                for c in items
+            ],
+        )
+    if target == "cameras":
+        cameras = _all_pages(lambda page: list_cameras(session, actor=actor, page=page, **filters))
+        return (
+            ["code", "name", "status", "direction_deg", "stream_url", "lon", "lat", "grid_code"],
+            [
+                (
+                    {"type": "Point", "coordinates": [c.lon, c.lat]},
+                    [
+                        c.code,
+                        c.name,
+                        c.status,
+                        c.direction_deg,
+                        c.stream_url,
+                        c.lon,
+                        c.lat,
+                        grid_code(c.region_path),
+                    ],
+                )
+                for c in cameras
+            ],
+        )
+    if target == "places":
+        places = _all_pages(lambda page: list_places(session, actor=actor, page=page, **filters))
+        return (
+            [
+                "code",
+                "kind",
+                "name",
+                "credit_code",
+                "industry",
+                "address",
+                "lon",
+                "lat",
+                "grid_code",
+            ],
+            [
+                (
+                    {"type": "Point", "coordinates": [p.lon, p.lat]},
+                    [
+                        p.code,
+                        p.kind,
+                        p.name,
+                        p.credit_code or "",
+                        p.industry,
+                        p.address,
+                        p.lon,
+                        p.lat,
+                        grid_code(p.region_path),
+                    ],
+                )
+                for p in places
+            ],
+        )
+    category = get_category(session, target, actor=actor)
+    records = _all_pages(
+        lambda page: list_records(session, category, actor=actor, page=page, **filters)
+    )
+    keys = list(category.attribute_schema.get("properties", {}))
+    return (
+        ["code", "name", "lon", "lat", *keys, "grid_code"],
+        [
+            (
+                json.loads(r.geometry)
+                if r.geometry
+                else {"type": "Point", "coordinates": [r.lon, r.lat]},
+                [
+                    r.code,
+                    r.name,
+                    r.lon,
+                    r.lat,
+                    *(_cell(r.attributes.get(k)) for k in keys),
+                    grid_code(r.region_path),
+                ],
+            )
+            for r in records
+        ],
+    )
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return "" if value is None else value
+
+
+def _all_pages(fetch: Callable[[PageParams], tuple[list[Any], int]]) -> list[Any]:
+    rows: list[Any] = []
+    page = 1
+    while True:
+        chunk, total = fetch(PageParams(page=page, page_size=EXPORT_PAGE))
+        rows.extend(chunk)
+        if not chunk or len(rows) >= total:
+            return rows
+        page += 1
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -28,6 +28,13 @@ from gridgov.kit.crypto import FieldCipher, mask_id_number, mask_phone
 from gridgov.kit.geojson import dumps
 from gridgov.regions.locator import GridLocator, GridRef
 from gridgov.regions.models import Region, RegionLevel
+from gridgov.registry.catalog import (
+    COMPONENT_CLASSES,
+    GENERIC_CATEGORIES,
+    MAJOR_CLASSES,
+    OWNER_OVERRIDES,
+    TYPED_CATEGORIES,
+)
 from gridgov.registry.models import (
     Building,
     Camera,
@@ -42,13 +49,6 @@ from gridgov.registry.models import (
 )
 from gridgov.seed.context import SeedContext, Tier
 from gridgov.seed.names import GIVEN_FEMALE, GIVEN_MALE, SURNAMES
-from gridgov.seed.registry_catalog import (
-    COMPONENT_CLASSES,
-    GENERIC_CATEGORIES,
-    MAJOR_CLASSES,
-    OWNER_OVERRIDES,
-    TYPED_CATEGORIES,
-)
 
 FloatArray = npt.NDArray[np.float64]
 BATCH = 20_000

@@ -1,4 +1,5 @@
-"""Reference lists for the base-data generator: component classes, resource categories."""
+"""Reference data of the base-data registry: component classes and the standard resource
+categories (typed and generic). The demo generator seeds from it; imports validate against it."""
 
 from __future__ import annotations
 
