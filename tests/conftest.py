@@ -169,12 +169,12 @@ def fresh(databases: Databases, tmp_path: Path) -> Iterator[tuple[TestClient, Au
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fresh_registry(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TestClient, Auth, Engine]]:
-    """A full demo district for one test module, residents included, for tests that change
-    base data. A full seed: share it within the module; tests there add rows of their own."""
+    """A second full demo district, residents included, for tests that change base data, so the
+    shared one stays as seeded. A full seed, made once: tests here add rows of their own."""
     url = databases.new_url()
     settings = make_settings(tmp_path_factory.mktemp("registry"), url)
     engine = _seeded(url, settings)
