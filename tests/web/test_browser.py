@@ -6,19 +6,25 @@ without it skips this file with a message; on CI (``CI=true``) its absence is a 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import shapely
 import uvicorn
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from gridgov.app import create_app
 from gridgov.config import Settings
+from gridgov.regions.models import Region
+from gridgov.registry.models import Person
 from tests.conftest import DEMO_PASSWORD
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -26,6 +32,13 @@ if CHROMIUM is None and not os.environ.get("CI"):
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -56,16 +69,7 @@ def server(demo_settings: Settings, demo_engine: Engine) -> Iterator[str]:
 def test_login_home_and_region_in_chromium(server: str) -> None:
     assert CHROMIUM is not None, "CI must install Chromium (apt-get install chromium)"
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         page = browser.new_page()
         page.goto(f"{server}/regions")
         assert "/login" in page.url
@@ -86,3 +90,70 @@ def test_login_home_and_region_in_chromium(server: str) -> None:
         page.click("text=退出")
         page.wait_for_url(f"{server}/login")
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def writable_server(fresh_registry: tuple[Any, Any, Engine]) -> Iterator[tuple[str, Engine]]:
+    client, _auth, engine = fresh_registry
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(client.app.state.settings, engine),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+    )
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not instance.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", engine
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+def _login(page: Any, server: str, username: str) -> None:
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/")
+
+
+def test_edit_forms_write_through_the_api(writable_server: tuple[str, Engine]) -> None:
+    server, engine = writable_server
+    with Session(engine) as session:
+        person_id = session.scalars(
+            select(Person.id)
+            .where(Person.region_path.endswith("/370811002001001/"))
+            .order_by(Person.id)
+            .limit(1)
+        ).one()
+        grid = session.scalars(select(Region).where(Region.code == "370811002001001")).one()
+    point = shapely.geometry.shape(json.loads(grid.geometry)).representative_point()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        _login(page, server, "gw_370811002001001")
+        page.goto(f"{server}/persons/{person_id}")
+        page.fill("form.api-form [data-field=phone]", "13900009999")
+        page.click("form.api-form button[type=submit]")
+        page.wait_for_selector("text=139****9999")
+        assert "person.update" in page.inner_text("main")
+        page.goto(f"{server}/resource-categories/public_toilet")
+        page.fill("[data-field=code]", "WC-BROWSER-1")
+        page.fill("[data-field=name]", "浏览器新增公厕")
+        page.fill("[data-field='location.lon']", f"{point.x:.7f}")
+        page.fill("[data-field='location.lat']", f"{point.y:.7f}")
+        page.fill("[data-field='attributes.seats']", "not a number")
+        page.click("form.api-form button[type=submit]")
+        page.wait_for_selector(".form-message.error")
+        page.fill("[data-field='attributes.seats']", "6")
+        page.click("form.api-form button[type=submit]")
+        page.wait_for_selector("text=WC-BROWSER-1")
+        browser.close()
+    assert [e for e in errors if "422" not in e] == []

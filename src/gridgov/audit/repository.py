@@ -22,3 +22,12 @@ def list_entries(
     if object_type:
         stmt = stmt.where(AuditEntry.object_type == object_type)
     return fetch_page(session, stmt, page, AuditEntry.id.desc())
+
+
+def list_for_object(
+    session: Session, scope: Scope, *, object_type: str, object_id: str, limit: int
+) -> list[AuditEntry]:
+    stmt = apply_scope(select(AuditEntry), scope, region_path=AuditEntry.region_path).where(
+        AuditEntry.object_type == object_type, AuditEntry.object_id == object_id
+    )
+    return list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit)))

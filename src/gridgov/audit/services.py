@@ -50,3 +50,13 @@ def list_entries(
     return repository.list_entries(
         session, actor.scope, action=action, object_type=object_type, page=page
     )
+
+
+def object_history(
+    session: Session, object_type: str, object_id: str | int, *, actor: Actor, limit: int = 50
+) -> list[AuditEntry]:
+    """The changes to one object, newest first, for its page. Whoever may see the object may
+    see its history; the caller has already fetched the object through its scope."""
+    return repository.list_for_object(
+        session, actor.scope, object_type=object_type, object_id=str(object_id), limit=limit
+    )

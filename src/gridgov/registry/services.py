@@ -855,8 +855,20 @@ def update_record(
     return record
 
 
+def category_of(session: Session, record: ResourceRecord) -> ResourceCategory:
+    return repository.category_by_id(session, record.category_id)
+
+
 def category_code_of(session: Session, record: ResourceRecord) -> str:
-    return repository.category_by_id(session, record.category_id).code
+    return category_of(session, record).code
+
+
+def format_attribute(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
 
 
 # ------------------------------------------------------------ information aggregation (信息汇聚)

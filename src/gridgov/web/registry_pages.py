@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm
+from gridgov.audit import services as audit
 from gridgov.http import CipherDep, OptionalActorDep, SessionDep
 from gridgov.kit.clock import format_local
 from gridgov.kit.pagination import PageParams
@@ -23,6 +24,15 @@ from gridgov.registry.models import (
     PlaceKind,
     ResidenceType,
     SpecialGroupType,
+)
+from gridgov.web.forms import (
+    ApiForm,
+    building_form,
+    category_create_form,
+    component_form,
+    person_form,
+    record_create_form,
+    record_edit_form,
 )
 from gridgov.web.rendering import PAGE_SIZE, login_redirect, pager, render
 
@@ -72,11 +82,13 @@ def _list_page(
     page: int,
     filters: list[Filter],
     intro: str = "",
+    forms: list[ApiForm] | None = None,
 ) -> Response:
     return render(
         request,
         "list.html",
         actor=actor,
+        forms=forms or [],
         title=title,
         intro=intro,
         columns=columns,
@@ -185,6 +197,8 @@ def person_page(
         "person.html",
         actor=actor,
         person=person,
+        history=_history(session, "person", person.id, actor),
+        forms=[person_form(person)] if actor.can(Perm.PERSONS_WRITE) else [],
         house=person.house,
         can_reveal=actor.can(Perm.PERSONS_REVEAL),
     )
@@ -202,6 +216,24 @@ def _person_rows(session: SessionDep, people: list[Any], actor: Actor) -> list[l
         ]
         for p in services.person_views(session, people, actor=actor)
     ]
+
+
+def _history(session: SessionDep, kind: str, object_id: int, actor: Actor) -> Section:
+    entries = audit.object_history(session, kind, object_id, actor=actor)
+    return Section(
+        "变更记录",
+        ["时间", "操作人", "操作", "说明"],
+        [
+            [
+                (format_local(e.at), None),
+                (e.actor_username, None),
+                (e.action, None),
+                (e.summary, None),
+            ]
+            for e in entries
+        ],
+        "自登记以来没有变更记录。",
+    )
 
 
 @router.get("/households/{household_id}")
@@ -360,8 +392,10 @@ def building_page(
                     for h in houses
                 ],
                 "该楼栋尚未登记房屋。",
-            )
+            ),
+            _history(session, "building", building.id, actor),
         ],
+        forms=[building_form(building)] if actor.can(Perm.REGISTRY_WRITE) else [],
     )
 
 
@@ -392,7 +426,8 @@ def house_page(
                 ["姓名", "关系", "性别", "年龄", "证件号", "电话"],
                 _person_rows(session, people, actor),
                 "无住户，或您无权查看人员信息。",
-            )
+            ),
+            _history(session, "house", house.id, actor),
         ],
     )
 
@@ -426,7 +461,7 @@ def components_page(
         ["编码", "大类", "小类", "状态", "地址", "网格", "更新"],
         [
             [
-                (c.code, None),
+                (c.code, f"/components/{c.id}"),
                 (c.major_name, None),
                 (c.minor_name, None),
                 (c.status, None),
@@ -566,6 +601,7 @@ def categories_page(request: Request, session: SessionDep, actor: OptionalActorD
         1,
         [],
         intro="全区城市资源类别；通用类别的属性由管理员以 JSON Schema 定义。",
+        forms=[category_create_form()] if actor.can(Perm.CATEGORIES_WRITE) else [],
     )
 
 
@@ -600,7 +636,7 @@ def records_page(
         ["编码", "名称", *keys, "网格", "更新"],
         [
             [
-                (r.code, None),
+                (r.code, f"/resource-records/{r.id}"),
                 (r.name, None),
                 *((str(r.attributes.get(k, "")), None) for k in keys),
                 (services.grid_code(r.region_path), None),
@@ -612,4 +648,54 @@ def records_page(
         page,
         [Filter("q", "名称或编码", q), Filter("region_code", "区域编码", region_code)],
         intro=category.description,
+        forms=[record_create_form(category)] if actor.can(Perm.REGISTRY_WRITE) else [],
+    )
+
+
+@router.get("/components/{component_id}")
+def component_page(
+    request: Request, component_id: int, session: SessionDep, actor: OptionalActorDep
+) -> Response:
+    if actor is None:
+        return login_redirect(request)
+    component = services.get_component(session, component_id, actor=actor)
+    return render(
+        request,
+        "detail.html",
+        actor=actor,
+        title=f"{component.minor_name} {component.code}",
+        subtitle=f"{component.major_name} · 网格 {services.grid_code(component.region_path)}",
+        facts=[
+            ("状态", component.status),
+            ("地址", component.address),
+            ("坐标", f"{component.lon:.6f}, {component.lat:.6f}"),
+            ("更新", f"{format_local(component.updated_at)}（{component.updated_by}）"),
+        ],
+        sections=[_history(session, "component", component.id, actor)],
+        forms=[component_form(component)] if actor.can(Perm.REGISTRY_WRITE) else [],
+    )
+
+
+@router.get("/resource-records/{record_id}")
+def record_page(
+    request: Request, record_id: int, session: SessionDep, actor: OptionalActorDep
+) -> Response:
+    if actor is None:
+        return login_redirect(request)
+    record = services.get_record(session, record_id, actor=actor)
+    category = services.category_of(session, record)
+    return render(
+        request,
+        "detail.html",
+        actor=actor,
+        title=record.name,
+        subtitle=f"{category.name} · {record.code}",
+        facts=[
+            *((key, services.format_attribute(value)) for key, value in record.attributes.items()),
+            ("坐标", f"{record.lon:.6f}, {record.lat:.6f}" if record.lon is not None else "—"),
+            ("网格", services.grid_code(record.region_path)),
+            ("更新", f"{format_local(record.updated_at)}（{record.updated_by}）"),
+        ],
+        sections=[_history(session, category.code, record.id, actor)],
+        forms=[record_edit_form(record, category)] if actor.can(Perm.REGISTRY_WRITE) else [],
     )

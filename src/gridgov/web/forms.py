@@ -1,0 +1,225 @@
+"""Forms that pages render and ``static/js/form.js`` submits to the JSON API.
+
+A field's ``name`` is its path in the request body ("location.lon", "attributes.seats"), its
+``data_type`` how the browser converts the text before sending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gridgov.registry.models import (
+    Building,
+    Component,
+    ComponentStatus,
+    ResidenceType,
+    ResourceCategory,
+    ResourceRecord,
+)
+from gridgov.registry.schemas import PersonOut
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: str = "text"  # text, select, checkbox, textarea
+    data_type: str = "text"  # text, number, integer, boolean, list, json
+    value: Any = None
+    options: list[tuple[Any, str]] = field(default_factory=list)
+    required: bool = False
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class ApiForm:
+    title: str
+    api: str
+    method: str
+    fields: list[FormField]
+    submit: str = "保存"
+    next: str | None = None
+
+
+def person_form(person: PersonOut) -> ApiForm:
+    return ApiForm(
+        "修改人员信息",
+        f"/api/v1/persons/{person.id}",
+        "PATCH",
+        [
+            FormField("name", "姓名", value=person.name),
+            FormField("phone", "新电话号码", hint="留空则不改；当前号码已脱敏"),
+            FormField(
+                "residence_type",
+                "人口类型",
+                kind="select",
+                value=person.residence_type.value,
+                options=[(t.value, t.value) for t in ResidenceType],
+            ),
+            FormField("relation_to_head", "与户主关系", value=person.relation_to_head),
+            FormField(
+                "tags", "标签", data_type="list", value="、".join(person.tags), hint="用顿号分隔"
+            ),
+        ],
+    )
+
+
+def building_form(building: Building) -> ApiForm:
+    return ApiForm(
+        "修改楼栋信息",
+        f"/api/v1/buildings/{building.id}",
+        "PATCH",
+        [
+            FormField("name", "名称", value=building.name),
+            FormField("address", "地址", value=building.address),
+            FormField("use", "用途", value=building.use),
+            FormField("floors", "层数", data_type="integer", value=building.floors),
+            FormField("units", "单元数", data_type="integer", value=building.units),
+        ],
+    )
+
+
+def component_form(component: Component) -> ApiForm:
+    return ApiForm(
+        "修改部件",
+        f"/api/v1/components/{component.id}",
+        "PATCH",
+        [
+            FormField(
+                "status",
+                "状态",
+                kind="select",
+                value=component.status,
+                options=[(s.value, s.value) for s in ComponentStatus],
+            ),
+            FormField("address", "地址", value=component.address),
+        ],
+    )
+
+
+def _attribute_fields(category: ResourceCategory, values: dict[str, Any]) -> list[FormField]:
+    schema = category.attribute_schema
+    required = set(schema.get("required", []))
+    fields = []
+    for key, rule in schema.get("properties", {}).items():
+        value = values.get(key)
+        name, label = f"attributes.{key}", key
+        if "enum" in rule:
+            numeric = all(isinstance(v, int) for v in rule["enum"])
+            fields.append(
+                FormField(
+                    name,
+                    label,
+                    kind="select",
+                    data_type="integer" if numeric else "text",
+                    value=value,
+                    options=[(v, str(v)) for v in rule["enum"]],
+                    required=key in required,
+                )
+            )
+        elif rule.get("type") == "boolean":
+            fields.append(FormField(name, label, kind="checkbox", data_type="boolean", value=value))
+        elif rule.get("type") in ("integer", "number"):
+            fields.append(
+                FormField(
+                    name, label, data_type=rule["type"], value=value, required=key in required
+                )
+            )
+        elif rule.get("type") == "array":
+            shown = "、".join(str(v) for v in value) if isinstance(value, list) else None
+            fields.append(
+                FormField(
+                    name,
+                    label,
+                    data_type="list",
+                    value=shown,
+                    required=key in required,
+                    hint="用顿号分隔",
+                )
+            )
+        else:
+            fields.append(FormField(name, label, value=value, required=key in required))
+    return fields
+
+
+def record_create_form(category: ResourceCategory) -> ApiForm:
+    location = (
+        [
+            FormField("location.lon", "经度", data_type="number", required=True),
+            FormField("location.lat", "纬度", data_type="number", required=True),
+            FormField(
+                "location.crs",
+                "坐标系",
+                kind="select",
+                value="wgs84",
+                options=[
+                    ("wgs84", "WGS-84"),
+                    ("gcj02", "GCJ-02（高德/腾讯）"),
+                    ("bd09", "BD-09（百度）"),
+                ],
+                required=True,
+            ),
+        ]
+        if category.geometry_type == "point"
+        else [
+            FormField(
+                "geometry", "几何（GeoJSON）", kind="textarea", data_type="json", required=True
+            )
+        ]
+    )
+    return ApiForm(
+        f"新增{category.name}",
+        f"/api/v1/resource-categories/{category.code}/records",
+        "POST",
+        [
+            FormField("code", "编码", required=True),
+            FormField("name", "名称", required=True),
+            *location,
+            *_attribute_fields(category, {}),
+        ],
+        submit="新增",
+    )
+
+
+def record_edit_form(record: ResourceRecord, category: ResourceCategory) -> ApiForm:
+    return ApiForm(
+        f"修改{category.name}",
+        f"/api/v1/resource-records/{record.id}",
+        "PATCH",
+        [
+            FormField("name", "名称", value=record.name),
+            *_attribute_fields(category, record.attributes),
+        ],
+    )
+
+
+def category_create_form() -> ApiForm:
+    return ApiForm(
+        "新建资源类别",
+        "/api/v1/resource-categories",
+        "POST",
+        [
+            FormField("code", "编码", required=True, hint="小写字母、数字、下划线，如 ev_charger"),
+            FormField("name", "名称", required=True),
+            FormField("group_name", "分组", required=True, hint="如 设施、场所、应急"),
+            FormField(
+                "geometry_type",
+                "几何类型",
+                kind="select",
+                value="point",
+                options=[("point", "点"), ("polygon", "面"), ("line", "线"), ("none", "无")],
+                required=True,
+            ),
+            FormField(
+                "attribute_schema",
+                "属性（JSON Schema）",
+                kind="textarea",
+                data_type="json",
+                value='{"type": "object", "properties": {}, "required": []}',
+                required=True,
+            ),
+            FormField("description", "说明"),
+        ],
+        submit="新建",
+        next="/resource-categories",
+    )
