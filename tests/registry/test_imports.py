@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from gridgov.kit import idcard
+from gridgov.kit import creditcode, idcard
 from gridgov.kit.geo import wgs84_to_gcj02
 from gridgov.registry.models import Component, House, Person, ResourceRecord
 from tests.conftest import Auth
@@ -256,3 +256,70 @@ def test_export_is_scoped_and_masked(client: TestClient, auth: Auth, fmt: str) -
     assert parts["features"] and all(
         f["properties"]["grid_code"].startswith("370811002001") for f in parts["features"]
     )
+
+
+def test_places_cameras_and_buildings_import(fresh_registry: Fresh) -> None:
+    client, auth, _engine = fresh_registry
+    headers = auth("street_shiqiao")
+    grid = client.get("/api/v1/regions/370811109002001", headers=headers).json()
+    point = shapely.geometry.shape(grid["geometry"]).representative_point()
+    good_credit = creditcode.make("370811", "12345678")
+    bad_credit = good_credit[:-1] + ("0" if good_credit[-1] != "0" else "1")
+    places = _csv(
+        [
+            ["编码", "名称", "种类", "统一社会信用代码", "行业", "经度", "纬度"],
+            ["PL-1", "新开企业", "enterprise", good_credit, "制造业", str(point.x), str(point.y)],
+            ["PL-2", "错代码企业", "enterprise", bad_credit, "制造业", str(point.x), str(point.y)],
+            ["PL-3", "怪种类", "factory", "", "", str(point.x), str(point.y)],
+        ]
+    )
+    status, report = _import(client, headers, "places", places, "places.csv", mode="valid_only")
+    assert status == 200, report
+    assert [(e["row"], e["code"]) for e in report["errors"]] == [
+        (3, "invalid_credit_code"),
+        (4, "bad_value"),
+    ]
+    cameras = _csv(
+        [
+            ["code", "name", "stream_url", "direction_deg", "lon", "lat"],
+            ["CAM-NEW-1", "新监控", "rtsp://video.local/new1", "90", str(point.x), str(point.y)],
+            ["CAM-NEW-2", "坏朝向", "rtsp://video.local/new2", "400", str(point.x), str(point.y)],
+        ]
+    )
+    status, report = _import(client, headers, "cameras", cameras, "cams.csv", mode="valid_only")
+    assert (report["inserted"], [(e["row"], e["code"]) for e in report["errors"]]) == (
+        1,
+        [(3, "bad_number")],
+    )
+    outline = shapely.box(point.x - 0.0002, point.y - 0.0001, point.x + 0.0002, point.y + 0.0001)
+    buildings = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(outline),
+                "properties": {
+                    "code": "BLD-NEW-1",
+                    "name": "新楼",
+                    "address": "石桥镇新楼",
+                    "floors": 6,
+                },
+            }
+        ],
+    }
+    status, report = _import(
+        client, headers, "buildings", json.dumps(buildings).encode(), "b.geojson"
+    )
+    assert status == 200 and report["inserted"] == 1, report
+    found = client.get("/api/v1/buildings", params={"q": "BLD-NEW-1"}, headers=headers).json()
+    assert (
+        found["items"][0]["kind"] == "楼栋" and found["items"][0]["grid_code"] == "370811109002001"
+    )
+    foreign = client.post(
+        "/api/v1/registry/imports/buildings",
+        files={"file": ("b.geojson", json.dumps(buildings).encode())},
+        headers=auth("street_xuzhuang"),
+    )
+    assert foreign.status_code == 422
+    codes = {e["code"] for e in foreign.json()["error"]["details"]["report"]["errors"]}
+    assert codes == {"out_of_scope"}

@@ -8,6 +8,7 @@ once for the whole file, so a row costs no query.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,13 +16,13 @@ from datetime import date
 from typing import Any, Literal, Protocol
 
 import numpy as np
-from shapely.geometry import shape
+from shapely.geometry import box, shape
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm
 from gridgov.audit import services as audit
-from gridgov.kit import geo, idcard
+from gridgov.kit import creditcode, geo, idcard
 from gridgov.kit.crypto import FieldCipher, mask_id_number, mask_phone
 from gridgov.kit.errors import InvalidInput
 from gridgov.kit.geojson import dumps
@@ -32,11 +33,16 @@ from gridgov.registry import repository
 from gridgov.registry.attributes import attribute_errors
 from gridgov.registry.catalog import COMPONENT_CLASSES, MAJOR_CLASSES
 from gridgov.registry.models import (
+    Building,
+    Camera,
+    CameraStatus,
     Component,
     ComponentStatus,
     Household,
     IdType,
     Person,
+    Place,
+    PlaceKind,
     ResidenceType,
     ResourceCategory,
     ResourceRecord,
@@ -105,6 +111,16 @@ ALIASES = {
     "状态": "status",
     "地址": "address",
     "维护单位": "maintainer_code",
+    "视频流": "stream_url",
+    "朝向": "direction_deg",
+    "种类": "kind",
+    "统一社会信用代码": "credit_code",
+    "行业": "industry",
+    "从业人数": "employees",
+    "层数": "floors",
+    "单元数": "units",
+    "用途": "use",
+    "类型": "kind",
 }
 
 
@@ -358,86 +374,16 @@ class PersonsTarget:
 _CLASSES = {minor: (name, maintainer) for minor, name, _share, maintainer in COMPONENT_CLASSES}
 
 
-class ComponentsTarget(_Located):
-    name = "components"
-    required = ("code", "minor_code")
+class PlacedTarget(_Located):
+    """Rows with a natural ``code`` and a place on the map (a point, or a shape's centre)."""
+
+    name: str
+    model: Any
+    required: tuple[str, ...] = ("code",)
+    where: tuple[Any, ...] = ()
 
     def __init__(self, crs: geo.Crs) -> None:
         _Located.__init__(self, crs)
-        self.seen: dict[str, int] = {}
-
-    def prepare(self, session: Session, actor: Actor, rows: list[dict[str, str]]) -> None:
-        actor.require(Perm.REGISTRY_WRITE)
-        self.actor = actor
-        codes = {r.get("maintainer_code", "") for r in rows} | {m for _n, m in _CLASSES.values()}
-        self.orgs = orgs.ids_for_codes(session, sorted(c for c in codes if c), actor=actor)
-        points: list[tuple[float, float] | None] = []
-        for row in rows:
-            try:
-                points.append(_point(row, None))
-            except RowProblem:
-                points.append(None)
-        self.paths = self.locate_all(session, actor, points)
-
-    def check(self, number: int, values: dict[str, str], geometry: dict[str, Any] | None) -> Any:
-        _required(values, self.required)
-        point = _point(values, geometry)
-        located = self.paths[number - 2]
-        if isinstance(located, RowProblem):
-            raise located
-        if point is None:
-            raise RowProblem("lon", "missing_required", "缺少坐标")
-        minor = values["minor_code"]
-        if minor not in _CLASSES:
-            raise RowProblem("minor_code", "unknown_class", f"未知的部件小类代码 {minor}")
-        status = values.get("status") or ComponentStatus.INTACT.value
-        if status not in {s.value for s in ComponentStatus}:
-            raise RowProblem("status", "bad_value", "状态应为 完好、损坏、丢失 或 占用")
-        maintainer_code = values.get("maintainer_code") or _CLASSES[minor][1]
-        if maintainer_code not in self.orgs:
-            raise RowProblem(
-                "maintainer_code", "unknown_organisation", f"未知的单位编码 {maintainer_code}"
-            )
-        if values["code"] in self.seen:
-            raise RowProblem(
-                "code", "duplicate_key", f"与第 {self.seen[values['code']]} 行的编码重复"
-            )
-        self.seen[values["code"]] = number
-        lon, lat = self.converted[number - 2]
-        return {
-            "code": values["code"],
-            "major_code": minor[:2],
-            "major_name": MAJOR_CLASSES.get(minor[:2], "其他设施"),
-            "minor_code": minor,
-            "minor_name": _CLASSES[minor][0],
-            "lon": round(lon, 7),
-            "lat": round(lat, 7),
-            "address": values.get("address", ""),
-            "status": status,
-            "owner_department_id": self.orgs[maintainer_code],
-            "maintainer_department_id": self.orgs[maintainer_code],
-            "photo_url": None,
-            "region_path": located,
-            "updated_by": self.actor.username,
-        }
-
-    def write(self, session: Session, actor: Actor, checked: list[Any]) -> tuple[int, int]:
-        return _upsert_by_code(session, Component, Component.code, checked, ())
-
-    def conflicts(
-        self, session: Session, actor: Actor, checked: list[Any], numbers: list[int]
-    ) -> list[RowError]:
-        return _foreign_keys(session, actor, Component, Component.code, checked, numbers, ())
-
-
-class RecordsTarget(_Located):
-    required = ("code", "name")
-
-    def __init__(self, category: ResourceCategory, crs: geo.Crs) -> None:
-        _Located.__init__(self, crs)
-        self.category = category
-        self.name = category.code
-        self.properties: dict[str, Any] = category.attribute_schema.get("properties", {})
         self.seen: dict[str, int] = {}
 
     def prepare(self, session: Session, actor: Actor, rows: list[dict[str, str]]) -> None:
@@ -456,9 +402,189 @@ class RecordsTarget(_Located):
 
     def check(self, number: int, values: dict[str, str], geometry: dict[str, Any] | None) -> Any:
         _required(values, self.required)
+        _point(values, geometry)  # a malformed number is reported against its column
         located = self.paths[number - 2]
         if isinstance(located, RowProblem):
             raise located
+        if values["code"] in self.seen:
+            raise RowProblem(
+                "code", "duplicate_key", f"与第 {self.seen[values['code']]} 行的编码重复"
+            )
+        lon, lat = self.converted[number - 2]
+        row = self.build(values, geometry, round(lon, 7), round(lat, 7))
+        self.seen[values["code"]] = number
+        return {
+            **row,
+            "code": values["code"],
+            "region_path": located,
+            "updated_by": self.actor.username,
+        }
+
+    def build(
+        self, values: dict[str, str], geometry: dict[str, Any] | None, lon: float, lat: float
+    ) -> dict[str, Any]:
+        """The row's own columns, after the shared checks; raises RowProblem when bad."""
+        return {}
+
+    def write(self, session: Session, actor: Actor, checked: list[Any]) -> tuple[int, int]:
+        return _upsert_by_code(session, self.model, self.model.code, checked, self.where)
+
+    def conflicts(
+        self, session: Session, actor: Actor, checked: list[Any], numbers: list[int]
+    ) -> list[RowError]:
+        return _foreign_keys(
+            session, actor, self.model, self.model.code, checked, numbers, self.where
+        )
+
+
+def _choice(values: dict[str, str], column: str, allowed: list[str], default: str) -> str:
+    value = values.get(column) or default
+    if value not in allowed:
+        raise RowProblem(column, "bad_value", f"{column} 应为 {'、'.join(allowed)}")
+    return value
+
+
+def _integer(values: dict[str, str], column: str, default: int, low: int, high: int) -> int:
+    text = values.get(column, "")
+    if not text:
+        return default
+    try:
+        number = int(float(text))
+    except ValueError as exc:
+        raise RowProblem(column, "bad_number", f"{column} 必须是整数") from exc
+    if not low <= number <= high:
+        raise RowProblem(column, "bad_number", f"{column} 应在 {low} 到 {high} 之间")
+    return number
+
+
+class ComponentsTarget(PlacedTarget):
+    name = "components"
+    model = Component
+    required = ("code", "minor_code")
+
+    def prepare(self, session: Session, actor: Actor, rows: list[dict[str, str]]) -> None:
+        super().prepare(session, actor, rows)
+        codes = {r.get("maintainer_code", "") for r in rows} | {m for _n, m in _CLASSES.values()}
+        self.orgs = orgs.ids_for_codes(session, sorted(c for c in codes if c), actor=actor)
+
+    def build(
+        self, values: dict[str, str], geometry: dict[str, Any] | None, lon: float, lat: float
+    ) -> dict[str, Any]:
+        minor = values["minor_code"]
+        if minor not in _CLASSES:
+            raise RowProblem("minor_code", "unknown_class", f"未知的部件小类代码 {minor}")
+        status = _choice(values, "status", [s.value for s in ComponentStatus], "完好")
+        maintainer_code = values.get("maintainer_code") or _CLASSES[minor][1]
+        if maintainer_code not in self.orgs:
+            raise RowProblem(
+                "maintainer_code", "unknown_organisation", f"未知的单位编码 {maintainer_code}"
+            )
+        return {
+            "major_code": minor[:2],
+            "major_name": MAJOR_CLASSES.get(minor[:2], "其他设施"),
+            "minor_code": minor,
+            "minor_name": _CLASSES[minor][0],
+            "lon": lon,
+            "lat": lat,
+            "address": values.get("address", ""),
+            "status": status,
+            "owner_department_id": self.orgs[maintainer_code],
+            "maintainer_department_id": self.orgs[maintainer_code],
+            "photo_url": None,
+        }
+
+
+class CamerasTarget(PlacedTarget):
+    name = "cameras"
+    model = Camera
+    required = ("code", "name", "stream_url")
+
+    def build(
+        self, values: dict[str, str], geometry: dict[str, Any] | None, lon: float, lat: float
+    ) -> dict[str, Any]:
+        return {
+            "name": values["name"],
+            "lon": lon,
+            "lat": lat,
+            "direction_deg": _integer(values, "direction_deg", 0, 0, 359),
+            "stream_url": values["stream_url"],
+            "status": _choice(values, "status", [s.value for s in CameraStatus], "在线"),
+        }
+
+
+class PlacesTarget(PlacedTarget):
+    name = "places"
+    model = Place
+    required = ("code", "name", "kind")
+
+    def build(
+        self, values: dict[str, str], geometry: dict[str, Any] | None, lon: float, lat: float
+    ) -> dict[str, Any]:
+        credit = values.get("credit_code", "").upper() or None
+        if credit:
+            problem = creditcode.problem(credit)
+            if problem:
+                raise RowProblem("credit_code", "invalid_credit_code", problem)
+        return {
+            "kind": _choice(values, "kind", [k.value for k in PlaceKind], "poi"),
+            "name": values["name"],
+            "credit_code": credit,
+            "industry": values.get("industry", ""),
+            "address": values.get("address", ""),
+            "lon": lon,
+            "lat": lat,
+            "employees": _integer(values, "employees", 0, 0, 1_000_000),
+        }
+
+
+class BuildingsTarget(PlacedTarget):
+    name = "buildings"
+    model = Building
+    required = ("code", "name", "address", "floors")
+
+    def build(
+        self, values: dict[str, str], geometry: dict[str, Any] | None, lon: float, lat: float
+    ) -> dict[str, Any]:
+        floors = _integer(values, "floors", 1, 1, 200)
+        if geometry and geometry.get("type") == "Polygon":
+            footprint = _shape(geometry)
+            if not footprint.is_valid:
+                raise RowProblem("geometry", "bad_geometry", "楼栋轮廓几何无效")
+            centre = footprint.representative_point()
+            lon, lat = round(centre.x, 7), round(centre.y, 7)
+        else:
+            # A point only: a nominal 12 m square until the real outline is surveyed.
+            half_lon, half_lat = 6 / (111_320 * math.cos(math.radians(lat))), 6 / 110_574
+            footprint = box(lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
+        return {
+            "name": values["name"],
+            "address": values["address"],
+            "kind": _choice(values, "kind", ["楼栋", "平房"], "楼栋" if floors > 2 else "平房"),
+            "use": values.get("use") or "住宅",
+            "floors": floors,
+            "height_m": floors * 3.0,
+            "units": _integer(values, "units", 1, 1, 50),
+            "footprint": dumps(footprint),
+            "lon": lon,
+            "lat": lat,
+        }
+
+
+class RecordsTarget(PlacedTarget):
+    model = ResourceRecord
+    required = ("code", "name")
+
+    def __init__(self, category: ResourceCategory, crs: geo.Crs) -> None:
+        super().__init__(crs)
+        self.category = category
+        self.name = category.code
+        self.properties: dict[str, Any] = category.attribute_schema.get("properties", {})
+        # Codes are unique within a category, not across the table.
+        self.where = (ResourceRecord.category_id == category.id,)
+
+    def build(
+        self, values: dict[str, str], geometry: dict[str, Any] | None, lon: float, lat: float
+    ) -> dict[str, Any]:
         attributes = {
             key: _coerce(key, values[key], rule)
             for key, rule in self.properties.items()
@@ -467,36 +593,15 @@ class RecordsTarget(_Located):
         errors = attribute_errors(self.category, attributes)
         if errors:
             raise RowProblem(errors[0].split(":")[0], "invalid_attributes", "；".join(errors))
-        if values["code"] in self.seen:
-            raise RowProblem(
-                "code", "duplicate_key", f"与第 {self.seen[values['code']]} 行的编码重复"
-            )
-        self.seen[values["code"]] = number
-        lon, lat = self.converted[number - 2]
-        shape = geometry if geometry and geometry.get("type") != "Point" else None
+        outline = geometry if geometry and geometry.get("type") != "Point" else None
         return {
             "category_id": self.category.id,
-            "code": values["code"],
             "name": values["name"],
-            "lon": round(lon, 7),
-            "lat": round(lat, 7),
-            "geometry": dumps(_shape(shape)) if shape else None,
+            "lon": lon,
+            "lat": lat,
+            "geometry": dumps(_shape(outline)) if outline else None,
             "attributes": attributes,
-            "region_path": located,
-            "updated_by": self.actor.username,
         }
-
-    def write(self, session: Session, actor: Actor, checked: list[Any]) -> tuple[int, int]:
-        where = (ResourceRecord.category_id == self.category.id,)
-        return _upsert_by_code(session, ResourceRecord, ResourceRecord.code, checked, where)
-
-    def conflicts(
-        self, session: Session, actor: Actor, checked: list[Any], numbers: list[int]
-    ) -> list[RowError]:
-        where = (ResourceRecord.category_id == self.category.id,)
-        return _foreign_keys(
-            session, actor, ResourceRecord, ResourceRecord.code, checked, numbers, where
-        )
 
 
 def _centre(geometry: dict[str, Any] | None) -> tuple[float, float] | None:
@@ -591,7 +696,7 @@ def run_import(
     rows = [{name: raw.get(column, "") for name, column in fields.items()} for raw in table.rows]
     report = ImportReport(target=target.name, dry_run=dry_run, mode=mode, total_rows=len(rows))
     target.prepare(session, actor, rows)
-    if isinstance(target, RecordsTarget):
+    if isinstance(target, PlacedTarget):
         target.locate(session, table.geometries)
     checked: list[Any] = []
     numbers: list[int] = []

@@ -27,10 +27,14 @@ from gridgov.regions.models import Region
 from gridgov.registry import repository
 from gridgov.registry.attributes import attribute_errors, check_schema
 from gridgov.registry.imports import (
+    BuildingsTarget,
+    CamerasTarget,
     ComponentsTarget,
     ImportReport,
     Mode,
     PersonsTarget,
+    PlacedTarget,
+    PlacesTarget,
     RecordsTarget,
     Target,
     run_import,
@@ -1073,12 +1077,19 @@ def import_target(
     category's code."""
     if code == "persons":
         return PersonsTarget(cipher)
-    if code == "components":
-        return ComponentsTarget(crs)
+    typed: dict[str, type[PlacedTarget]] = {
+        "components": ComponentsTarget,
+        "cameras": CamerasTarget,
+        "places": PlacesTarget,
+        "buildings": BuildingsTarget,
+    }
+    if code in typed:
+        return typed[code](crs)
     category = get_category(session, code, actor=actor)
     if category.typed_table:
         raise InvalidInput(
-            f"“{category.name}”暂不支持文件导入（支持：persons、components 与通用类别）",
+            f"“{category.name}”不支持文件导入（支持：persons、buildings、components、cameras、"
+            "places 与通用类别）",
             code="import_not_supported",
         )
     return RecordsTarget(category, crs)

@@ -22,7 +22,7 @@ import shapely
 from sqlalchemy import Table, bindparam, func, insert, select, update
 
 from gridgov.accounts.models import GridAssignment, User
-from gridgov.kit import idcard
+from gridgov.kit import creditcode, idcard
 from gridgov.kit.clock import now
 from gridgov.kit.crypto import FieldCipher, mask_id_number, mask_phone
 from gridgov.kit.geojson import dumps
@@ -820,21 +820,8 @@ def _cameras(
     _insert(ctx, Camera, _stamped(clock, rows), "视频监控")
 
 
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-
-
 def credit_code(rng: np.random.Generator) -> str:
-    """A well-formed 统一社会信用代码 (GB 32100): its organisation code (GB 11714) and its
-    own check character both computed."""
-    body = "".join(str(d) for d in rng.integers(0, 10, size=8))
-    org_sum = sum(int(c) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
-    org_check = 11 - org_sum % 11
-    org_code = body + ("X" if org_check == 10 else "0" if org_check == 11 else str(org_check))
-    first17 = "91" + "370811" + org_code
-    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
-    return first17 + _CREDIT_CHARS[(31 - total % 31) % 31]
+    return creditcode.make("370811", "".join(str(d) for d in rng.integers(0, 10, size=8)))
 
 
 def _places(
