@@ -49,6 +49,16 @@ DEMO_LOGINS = (
 )
 
 
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
 @app.command("config")
 def show_config() -> None:
     """Print every setting (environment variable, default, meaning) as a Markdown table."""
@@ -76,13 +86,7 @@ def db_current() -> None:
 
 def _run_seed(tier: Tier, seed: int, reset: bool, only: Sequence[str] | None = None) -> SeedReport:
     settings = get_settings()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar() as bar:
         tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -271,13 +275,7 @@ def registry_import(
         raise typer.Exit(code=2)
     settings = get_settings()
     cipher = FieldCipher(settings.effective_data_key())
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar() as bar:
         task = bar.add_task(f"检查并导入 {path.name}", total=None)
         try:
             with unit_of_work(get_engine(settings)) as session:

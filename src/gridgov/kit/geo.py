@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+from gridgov.kit.errors import InvalidInput
+
 Crs = Literal["wgs84", "gcj02", "bd09"]
 
 _A = 6378245.0
@@ -107,3 +109,19 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * radius * math.asin(math.sqrt(h))
+
+
+Bbox = tuple[float, float, float, float]
+
+
+def parse_bbox(text: str | None) -> Bbox | None:
+    """``min_lon,min_lat,max_lon,max_lat`` from a query string, or None when absent."""
+    if not text:
+        return None
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+        raise InvalidInput("bbox 应为 min_lon,min_lat,max_lon,max_lat", code="invalid_bbox")
+    return values[0], values[1], values[2], values[3]

@@ -9,7 +9,7 @@ from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.schemas import AssignmentCreate
 from gridgov.http import ActorDep, SessionDep
-from gridgov.kit.errors import InvalidInput
+from gridgov.kit.geo import parse_bbox
 from gridgov.kit.geojson import as_dict
 from gridgov.kit.pagination import Page, PageParams, page_params
 from gridgov.regions import services
@@ -80,18 +80,6 @@ def list_regions(
     return Page.of([region_out(r) for r in rows], total, page)
 
 
-def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    if not bbox:
-        return None
-    try:
-        values = [float(part) for part in bbox.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
-        raise InvalidInput("bbox 应为 min_lon,min_lat,max_lon,max_lat", code="invalid_bbox")
-    return values[0], values[1], values[2], values[3]
-
-
 @router.get("/regions.geojson", summary="区域边界（GeoJSON FeatureCollection）")
 def regions_geojson(
     session: SessionDep,
@@ -101,7 +89,7 @@ def regions_geojson(
     bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat")] = None,
 ) -> dict[str, Any]:
     rows = services.regions_for_map(
-        session, actor=actor, levels=level, parent_code=parent_code, bbox=_parse_bbox(bbox)
+        session, actor=actor, levels=level, parent_code=parent_code, bbox=parse_bbox(bbox)
     )
     return {
         "type": "FeatureCollection",

@@ -12,6 +12,7 @@ from gridgov.accounts.actor import Actor
 from gridgov.http import ActorDep, CipherDep, SessionDep
 from gridgov.kit.clock import now
 from gridgov.kit.errors import InvalidInput
+from gridgov.kit.geo import parse_bbox
 from gridgov.kit.geojson import as_dict
 from gridgov.kit.pagination import Page, PageParams, page_params
 from gridgov.registry import services
@@ -61,18 +62,6 @@ from gridgov.registry.tabular import write_csv, write_geojson, write_xlsx
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 PageDep = Annotated[PageParams, Depends(page_params)]
 Text = Annotated[str | None, Query(max_length=100)]
-
-
-def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    if not bbox:
-        return None
-    try:
-        values = [float(part) for part in bbox.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
-        raise InvalidInput("bbox 应为 min_lon,min_lat,max_lon,max_lat", code="invalid_bbox")
-    return values[0], values[1], values[2], values[3]
 
 
 BboxParam = Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat")]

@@ -14,9 +14,10 @@ from gridgov.accounts.permissions import Perm
 from gridgov.audit import services as audit
 from gridgov.http import CipherDep, OptionalActorDep, SessionDep
 from gridgov.kit.clock import format_local
+from gridgov.kit.geo import parse_bbox
 from gridgov.kit.pagination import PageParams
 from gridgov.registry import services
-from gridgov.registry.api import parse_bbox, person_detail
+from gridgov.registry.api import person_detail
 from gridgov.registry.models import (
     CameraStatus,
     ComponentStatus,
