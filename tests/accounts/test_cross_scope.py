@@ -35,6 +35,7 @@ from gridgov.registry.models import (
     Person,
     Place,
     ResourceRecord,
+    SpecialGroupMember,
 )
 from tests.conftest import Auth
 
@@ -51,6 +52,7 @@ ROW_PARAMS: dict[str, Any] = {
     "camera_id": Camera,
     "place_id": Place,
     "record_id": ResourceRecord,
+    "member_id": SpecialGroupMember,
 }
 GENERIC_CATEGORY = "public_toilet"
 

@@ -23,6 +23,7 @@ from gridgov.registry.models import (
     Person,
     Place,
     ResourceRecord,
+    SpecialGroupMember,
 )
 from tests.conftest import Auth
 
@@ -37,6 +38,7 @@ ROW_PARAMS: dict[str, Any] = {
     "camera_id": Camera,
     "place_id": Place,
     "record_id": ResourceRecord,
+    "member_id": SpecialGroupMember,
 }
 
 

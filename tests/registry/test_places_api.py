@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gridgov.orgs.models import Organisation
-from gridgov.registry.models import Building, Component
+from gridgov.registry.models import (
+    Building,
+    Camera,
+    Component,
+    House,
+    Place,
+    SpecialGroupMember,
+)
 from tests.conftest import Auth
 
 
@@ -88,3 +95,55 @@ def test_cameras_and_places(client: TestClient, auth: Auth) -> None:
     ).json()
     assert enterprises["total"] > 500
     assert all(p["kind"] == "enterprise" for p in enterprises["items"])
+
+
+def test_edit_cameras_places_houses_and_record_a_visit(
+    fresh_registry: tuple[TestClient, Auth, Engine],
+) -> None:
+    client, auth, engine = fresh_registry
+    worker = auth("gw_370811002001001")
+    with Session(engine) as session:
+        camera = session.scalars(
+            select(Camera).where(Camera.region_path.startswith("370811/370811002/")).limit(1)
+        ).one()
+        place = session.scalars(
+            select(Place).where(Place.region_path.startswith("370811/370811002/")).limit(1)
+        ).one()
+        house = session.scalars(
+            select(House).where(House.region_path.endswith("/370811002001001/")).limit(1)
+        ).one()
+        member = session.scalars(
+            select(SpecialGroupMember)
+            .where(SpecialGroupMember.region_path.endswith("/370811002001001/"))
+            .limit(1)
+        ).one()
+    street = auth("street_xuzhuang")
+    changed = client.patch(f"/api/v1/cameras/{camera.id}", json={"status": "故障"}, headers=street)
+    assert changed.status_code == 200 and changed.json()["status"] == "故障"
+    bad = client.patch(
+        f"/api/v1/places/{place.id}", json={"credit_code": "91370811ABCDEFGH12"}, headers=street
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_credit_code"
+    rented = client.patch(f"/api/v1/houses/{house.id}", json={"use": "出租"}, headers=worker)
+    assert rented.status_code == 200 and rented.json()["use"] == "出租"
+    visited = client.patch(
+        f"/api/v1/special-groups/{member.id}",
+        json={"visited_now": True, "risk_level": "高"},
+        headers=worker,
+    )
+    assert visited.status_code == 200, visited.text
+    assert visited.json()["visit_due"] is False and visited.json()["risk_level"] == "高"
+    not_worker = client.patch(
+        f"/api/v1/special-groups/{member.id}",
+        json={"responsible_user_id": client.get("/api/v1/auth/me", headers=street).json()["id"]},
+        headers=street,
+    )
+    assert not_worker.json()["error"]["code"] == "not_a_grid_worker"
+    history = client.get(
+        "/api/v1/audit", params={"object_type": "special_group"}, headers=auth("admin")
+    ).json()
+    assert any(e["object_id"] == str(member.id) for e in history["items"])
+    foreign = client.patch(
+        f"/api/v1/houses/{house.id}", json={"use": "空置"}, headers=auth("street_yutun")
+    )
+    assert foreign.status_code == 404

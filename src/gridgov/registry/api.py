@@ -34,6 +34,7 @@ from gridgov.registry.schemas import (
     BuildingOut,
     BuildingUpdate,
     CameraOut,
+    CameraUpdate,
     CategoryCreate,
     CategoryOut,
     CategoryUpdate,
@@ -43,18 +44,21 @@ from gridgov.registry.schemas import (
     HouseDetail,
     HouseholdOut,
     HouseOut,
+    HouseUpdate,
     ImportReportOut,
     PersonCreate,
     PersonDetail,
     PersonOut,
     PersonUpdate,
     PlaceOut,
+    PlaceUpdate,
     RecordCreate,
     RecordOut,
     RecordUpdate,
     RevealOut,
     RevealRequest,
     SpecialGroupOut,
+    SpecialGroupUpdate,
 )
 from gridgov.registry.services import grid_code
 from gridgov.registry.tabular import write_csv, write_geojson, write_xlsx
@@ -176,6 +180,26 @@ def special_group_out(member: SpecialGroupMember, names: dict[int, str]) -> Spec
     )
 
 
+@router.get("/special-groups/{member_id}", response_model=SpecialGroupOut, summary="特殊人群记录")
+def get_special_group(member_id: int, session: SessionDep, actor: ActorDep) -> SpecialGroupOut:
+    member = services.get_special_group(session, member_id, actor=actor)
+    names = services.person_names(session, [member.person_id], actor=actor)
+    return special_group_out(member, names)
+
+
+@router.patch(
+    "/special-groups/{member_id}",
+    response_model=SpecialGroupOut,
+    summary="修改特殊人群记录（风险、走访周期、责任人）或记录一次走访",
+)
+def update_special_group(
+    member_id: int, data: SpecialGroupUpdate, session: SessionDep, actor: ActorDep
+) -> SpecialGroupOut:
+    member = services.update_special_group(session, member_id, data, actor=actor)
+    names = services.person_names(session, [member.person_id], actor=actor)
+    return special_group_out(member, names)
+
+
 @router.get("/special-groups", response_model=Page[SpecialGroupOut], summary="特殊人群")
 def list_special_groups(
     session: SessionDep,
@@ -284,8 +308,7 @@ def update_building(
     return building_detail(session, building_id, actor)
 
 
-@router.get("/houses/{house_id}", response_model=HouseDetail, summary="房屋详情")
-def get_house(house_id: int, session: SessionDep, actor: ActorDep) -> HouseDetail:
+def house_detail(session: Session, house_id: int, actor: Actor) -> HouseDetail:
     house = services.get_house(session, house_id, actor=actor)
     building = services.get_building(session, house.building_id, actor=actor)
     residents = services.residents(session, house, actor=actor)
@@ -294,6 +317,19 @@ def get_house(house_id: int, session: SessionDep, actor: ActorDep) -> HouseDetai
         building_name=building.name,
         residents=services.person_views(session, residents, actor=actor),
     )
+
+
+@router.get("/houses/{house_id}", response_model=HouseDetail, summary="房屋详情")
+def get_house(house_id: int, session: SessionDep, actor: ActorDep) -> HouseDetail:
+    return house_detail(session, house_id, actor)
+
+
+@router.patch("/houses/{house_id}", response_model=HouseDetail, summary="修改房屋（用途、面积）")
+def update_house(
+    house_id: int, data: HouseUpdate, session: SessionDep, actor: ActorDep
+) -> HouseDetail:
+    services.update_house(session, house_id, data, actor=actor)
+    return house_detail(session, house_id, actor)
 
 
 # ---------------------------------------------------------------- components, cameras, places
@@ -381,6 +417,16 @@ def get_camera(camera_id: int, session: SessionDep, actor: ActorDep) -> CameraOu
     return result
 
 
+@router.patch("/cameras/{camera_id}", response_model=CameraOut, summary="修改监控")
+def update_camera(
+    camera_id: int, data: CameraUpdate, session: SessionDep, actor: ActorDep
+) -> CameraOut:
+    result: CameraOut = _located_out(
+        services.update_camera(session, camera_id, data, actor=actor), CameraOut
+    )
+    return result
+
+
 @router.get("/places", response_model=Page[PlaceOut], summary="企业、商铺与兴趣点")
 def list_places(
     session: SessionDep,
@@ -406,6 +452,16 @@ def list_places(
 @router.get("/places/{place_id}", response_model=PlaceOut, summary="场所详情")
 def get_place(place_id: int, session: SessionDep, actor: ActorDep) -> PlaceOut:
     result: PlaceOut = _located_out(services.get_place(session, place_id, actor=actor), PlaceOut)
+    return result
+
+
+@router.patch("/places/{place_id}", response_model=PlaceOut, summary="修改场所")
+def update_place(
+    place_id: int, data: PlaceUpdate, session: SessionDep, actor: ActorDep
+) -> PlaceOut:
+    result: PlaceOut = _located_out(
+        services.update_place(session, place_id, data, actor=actor), PlaceOut
+    )
     return result
 
 

@@ -154,6 +154,11 @@ def list_households(
     return fetch_page(session, stmt, page, Household.id)
 
 
+def get_special_group(session: Session, scope: Scope, member_id: int) -> SpecialGroupMember | None:
+    stmt = _located(SpecialGroupMember, scope).where(SpecialGroupMember.id == member_id)
+    return session.scalars(stmt).first()
+
+
 @dataclass(frozen=True)
 class GroupFilter:
     group_type: str | None = None

@@ -340,3 +340,31 @@ class ImportReportOut(BaseModel):
     updated: int
     errors: list[RowErrorOut]
     seconds: float
+
+
+class CameraUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    status: CameraStatus | None = None
+    direction_deg: int | None = Field(default=None, ge=0, le=359)
+    stream_url: str | None = Field(default=None, min_length=1, max_length=300)
+
+
+class PlaceUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    industry: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=200)
+    credit_code: str | None = Field(default=None, max_length=18)
+    employees: int | None = Field(default=None, ge=0)
+
+
+class HouseUpdate(BaseModel):
+    use: HouseUse | None = None
+    area_m2: float | None = Field(default=None, gt=0, le=100_000)
+
+
+class SpecialGroupUpdate(BaseModel):
+    risk_level: RiskLevel | None = None
+    visit_every_days: int | None = Field(default=None, ge=1, le=365)
+    responsible_user_id: int | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    visited_now: bool = Field(default=False, description="record a visit made just now")

@@ -7,16 +7,18 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 import shapely
 from sqlalchemy.orm import Session
 
+from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
-from gridgov.accounts.permissions import Perm
+from gridgov.accounts.permissions import Perm, Role
 from gridgov.audit import services as audit
 from gridgov.config import get_settings
-from gridgov.kit import geo, idcard
+from gridgov.kit import creditcode, geo, idcard
 from gridgov.kit.clock import now, to_local
 from gridgov.kit.crypto import FieldCipher, mask_id_number, mask_phone
 from gridgov.kit.errors import Conflict, InvalidInput, NotFound
@@ -65,20 +67,24 @@ from gridgov.registry.schemas import (
     AggregationOut,
     BuildingCreate,
     BuildingUpdate,
+    CameraUpdate,
     CategoryCreate,
     CategoryStats,
     CategoryUpdate,
     ChildStats,
     ComponentUpdate,
     GroupBrief,
+    HouseUpdate,
     MonthGrowth,
     PersonCreate,
     PersonOut,
     PersonUpdate,
+    PlaceUpdate,
     QualityIssue,
     RecordCreate,
     RecordUpdate,
     RevealOut,
+    SpecialGroupUpdate,
 )
 from gridgov.registry.tabular import detect_format, read_table
 
@@ -197,6 +203,11 @@ def get_person(session: Session, person_id: int, *, actor: Actor) -> Person:
     if person is None:
         raise NotFound(f"人员 {person_id} 不存在或不在您的管辖范围内", code="person_not_found")
     return person
+
+
+def groups_of_person(session: Session, person_id: int, *, actor: Actor) -> list[SpecialGroupMember]:
+    actor.require(Perm.PERSONS_READ)
+    return repository.groups_of(session, actor.scope, [person_id])
 
 
 def household_members(session: Session, person: Person, *, actor: Actor) -> list[Person]:
@@ -534,29 +545,50 @@ def update_building(
 ) -> Building:
     actor.require(Perm.REGISTRY_WRITE)
     building = get_building(session, building_id, actor=actor)
-    changes = _apply(building, data.model_dump(exclude_none=True))
+    values = data.model_dump(exclude_none=True)
+    if "floors" in values:
+        values["height_m"] = values["floors"] * 3.0
+    saved: Building = save_changes(
+        session, building, values, actor=actor, kind="building", label=f"楼栋 {building.name}"
+    )
+    return saved
+
+
+def save_changes(
+    session: Session, row: Any, values: dict[str, Any], *, actor: Actor, kind: str, label: str
+) -> Any:
+    """Apply changed values to a located row and record them, in one step, for every typed
+    table's PATCH: who, when, which fields from what to what."""
+    changes = _apply(row, {k: v.value if isinstance(v, Enum) else v for k, v in values.items()})
     if changes:
-        building.updated_by = actor.username
+        row.updated_by = actor.username
         audit.record(
             session,
             actor=actor,
-            action="building.update",
-            object_type="building",
-            object_id=building.id,
-            region_path=building.region_path,
-            summary=f"修改楼栋 {building.name}",
+            action=f"{kind}.update",
+            object_type=kind,
+            object_id=row.id,
+            region_path=row.region_path,
+            summary=f"修改{label}",
             details={"changes": changes},
         )
-    return building
+    return row
 
 
 def _apply(row: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set the values that differ; return them as [before, after] for the audit log."""
     changes: dict[str, list[Any]] = {}
     for field, value in values.items():
         if getattr(row, field) != value:
-            changes[field] = [getattr(row, field), value]
+            changes[field] = [_jsonable(getattr(row, field)), _jsonable(value)]
             setattr(row, field, value)
     return changes
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    return value
 
 
 # ---------------------------------------------------------------- components, cameras, places
@@ -601,23 +633,91 @@ def update_component(
 ) -> Component:
     actor.require(Perm.REGISTRY_WRITE)
     component = get_component(session, component_id, actor=actor)
+    saved: Component = save_changes(
+        session,
+        component,
+        data.model_dump(exclude_none=True),
+        actor=actor,
+        kind="component",
+        label=f"部件 {component.code}（{component.minor_name}）",
+    )
+    return saved
+
+
+def update_camera(session: Session, camera_id: int, data: CameraUpdate, *, actor: Actor) -> Camera:
+    actor.require(Perm.REGISTRY_WRITE)
+    camera = get_camera(session, camera_id, actor=actor)
+    saved: Camera = save_changes(
+        session,
+        camera,
+        data.model_dump(exclude_none=True),
+        actor=actor,
+        kind="camera",
+        label=f"监控 {camera.name}",
+    )
+    return saved
+
+
+def update_place(session: Session, place_id: int, data: PlaceUpdate, *, actor: Actor) -> Place:
+    actor.require(Perm.REGISTRY_WRITE)
+    place = get_place(session, place_id, actor=actor)
     values = data.model_dump(exclude_none=True)
-    if "status" in values:
-        values["status"] = data.status.value if data.status else None
-    changes = _apply(component, values)
-    if changes:
-        component.updated_by = actor.username
-        audit.record(
-            session,
-            actor=actor,
-            action="component.update",
-            object_type="component",
-            object_id=component.id,
-            region_path=component.region_path,
-            summary=f"修改部件 {component.code}（{component.minor_name}）",
-            details={"changes": changes},
+    if values.get("credit_code"):
+        problem = creditcode.problem(values["credit_code"])
+        if problem:
+            raise InvalidInput(problem, code="invalid_credit_code", field="credit_code")
+        values["credit_code"] = values["credit_code"].upper()
+    saved: Place = save_changes(
+        session, place, values, actor=actor, kind="place", label=f"场所 {place.name}"
+    )
+    return saved
+
+
+def update_house(session: Session, house_id: int, data: HouseUpdate, *, actor: Actor) -> House:
+    actor.require(Perm.REGISTRY_WRITE)
+    house = get_house(session, house_id, actor=actor)
+    saved: House = save_changes(
+        session,
+        house,
+        data.model_dump(exclude_none=True),
+        actor=actor,
+        kind="house",
+        label=f"房屋 {house.code}",
+    )
+    return saved
+
+
+def get_special_group(session: Session, member_id: int, *, actor: Actor) -> SpecialGroupMember:
+    actor.require(Perm.PERSONS_READ)
+    member = repository.get_special_group(session, actor.scope, member_id)
+    if member is None:
+        raise NotFound(
+            f"特殊人群记录 {member_id} 不存在或不在您的管辖范围内", code="special_group_not_found"
         )
-    return component
+    return member
+
+
+def update_special_group(
+    session: Session, member_id: int, data: SpecialGroupUpdate, *, actor: Actor
+) -> SpecialGroupMember:
+    actor.require(Perm.PERSONS_WRITE)
+    member = get_special_group(session, member_id, actor=actor)
+    values: dict[str, Any] = data.model_dump(exclude_none=True, exclude={"visited_now"})
+    if data.responsible_user_id is not None:
+        worker = accounts.get_user(session, data.responsible_user_id, actor=actor)
+        if worker.role != Role.GRID_WORKER:
+            raise InvalidInput("责任人必须是网格员", code="not_a_grid_worker")
+    if data.visited_now:
+        values["last_visit_at"] = now()
+    saved: SpecialGroupMember = save_changes(
+        session,
+        member,
+        values,
+        actor=actor,
+        kind="special_group",
+        label=f"特殊人群记录（{member.group_type}）",
+    )
+    return saved
 
 
 def list_cameras(

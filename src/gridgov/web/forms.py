@@ -10,11 +10,17 @@ from typing import Any
 
 from gridgov.registry.models import (
     Building,
+    Camera,
+    CameraStatus,
     Component,
     ComponentStatus,
+    House,
+    HouseUse,
+    Place,
     ResidenceType,
     ResourceCategory,
     ResourceRecord,
+    RiskLevel,
 )
 from gridgov.registry.schemas import PersonOut
 
@@ -222,4 +228,79 @@ def category_create_form() -> ApiForm:
         ],
         submit="新建",
         next="/resource-categories",
+    )
+
+
+def camera_form(camera: Camera) -> ApiForm:
+    return ApiForm(
+        "修改监控",
+        f"/api/v1/cameras/{camera.id}",
+        "PATCH",
+        [
+            FormField("name", "名称", value=camera.name),
+            FormField(
+                "status",
+                "状态",
+                kind="select",
+                value=camera.status,
+                options=[(s.value, s.value) for s in CameraStatus],
+            ),
+            FormField(
+                "direction_deg", "朝向（度）", data_type="integer", value=camera.direction_deg
+            ),
+            FormField("stream_url", "视频流地址", value=camera.stream_url),
+        ],
+    )
+
+
+def place_form(place: Place) -> ApiForm:
+    return ApiForm(
+        "修改场所",
+        f"/api/v1/places/{place.id}",
+        "PATCH",
+        [
+            FormField("name", "名称", value=place.name),
+            FormField("industry", "行业", value=place.industry),
+            FormField("address", "地址", value=place.address),
+            FormField("credit_code", "统一社会信用代码", value=place.credit_code),
+            FormField("employees", "从业人数", data_type="integer", value=place.employees),
+        ],
+    )
+
+
+def house_form(house: House) -> ApiForm:
+    return ApiForm(
+        "修改房屋",
+        f"/api/v1/houses/{house.id}",
+        "PATCH",
+        [
+            FormField(
+                "use",
+                "用途",
+                kind="select",
+                value=house.use,
+                options=[(u.value, u.value) for u in HouseUse],
+            ),
+            FormField("area_m2", "面积（m²）", data_type="number", value=house.area_m2),
+        ],
+    )
+
+
+def special_group_form(member_id: int, group: str, risk: str, every: int) -> ApiForm:
+    return ApiForm(
+        f"{group}：走访与风险",
+        f"/api/v1/special-groups/{member_id}",
+        "PATCH",
+        [
+            FormField("visited_now", "刚刚完成走访", kind="checkbox", data_type="boolean"),
+            FormField(
+                "risk_level",
+                "风险等级",
+                kind="select",
+                value=risk,
+                options=[(r.value, r.value) for r in RiskLevel],
+            ),
+            FormField("visit_every_days", "走访周期（天）", data_type="integer", value=every),
+            FormField("note", "备注"),
+        ],
     )

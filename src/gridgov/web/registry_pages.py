@@ -29,11 +29,15 @@ from gridgov.registry.models import (
 from gridgov.web.forms import (
     ApiForm,
     building_form,
+    camera_form,
     category_create_form,
     component_form,
+    house_form,
     person_form,
+    place_form,
     record_create_form,
     record_edit_form,
+    special_group_form,
 )
 from gridgov.web.rendering import PAGE_SIZE, login_redirect, pager, render
 
@@ -199,7 +203,15 @@ def person_page(
         actor=actor,
         person=person,
         history=_history(session, "person", person.id, actor),
-        forms=[person_form(person)] if actor.can(Perm.PERSONS_WRITE) else [],
+        forms=[
+            person_form(person),
+            *(
+                special_group_form(g.id, g.group_type, g.risk_level, g.visit_every_days)
+                for g in services.groups_of_person(session, person.id, actor=actor)
+            ),
+        ]
+        if actor.can(Perm.PERSONS_WRITE)
+        else [],
         house=person.house,
         can_reveal=actor.can(Perm.PERSONS_REVEAL),
     )
@@ -430,6 +442,7 @@ def house_page(
             ),
             _history(session, "house", house.id, actor),
         ],
+        forms=[house_form(house)] if actor.can(Perm.REGISTRY_WRITE) else [],
     )
 
 
@@ -516,7 +529,7 @@ def cameras_page(
         ["编码", "名称", "朝向", "状态", "视频流", "网格"],
         [
             [
-                (c.code, None),
+                (c.code, f"/cameras/{c.id}"),
                 (c.name, None),
                 (f"{c.direction_deg}°", None),
                 (c.status, None),
@@ -556,7 +569,7 @@ def places_page(
         ["名称", "种类", "行业", "统一社会信用代码", "地址", "从业人数", "网格"],
         [
             [
-                (p.name, None),
+                (p.name, f"/places/{p.id}"),
                 (PLACE_KIND_LABELS[PlaceKind(p.kind)], None),
                 (p.industry, None),
                 (p.credit_code or "", None),
@@ -674,6 +687,57 @@ def component_page(
         ],
         sections=[_history(session, "component", component.id, actor)],
         forms=[component_form(component)] if actor.can(Perm.REGISTRY_WRITE) else [],
+    )
+
+
+@router.get("/cameras/{camera_id}")
+def camera_page(
+    request: Request, camera_id: int, session: SessionDep, actor: OptionalActorDep
+) -> Response:
+    if actor is None:
+        return login_redirect(request)
+    camera = services.get_camera(session, camera_id, actor=actor)
+    return render(
+        request,
+        "detail.html",
+        actor=actor,
+        title=camera.name,
+        subtitle=f"{camera.code} · 网格 {services.grid_code(camera.region_path)}",
+        facts=[
+            ("状态", camera.status),
+            ("朝向", f"{camera.direction_deg}°"),
+            ("视频流", camera.stream_url),
+            ("坐标", f"{camera.lon:.6f}, {camera.lat:.6f}"),
+            ("更新", f"{format_local(camera.updated_at)}（{camera.updated_by}）"),
+        ],
+        sections=[_history(session, "camera", camera.id, actor)],
+        forms=[camera_form(camera)] if actor.can(Perm.REGISTRY_WRITE) else [],
+    )
+
+
+@router.get("/places/{place_id}")
+def place_page(
+    request: Request, place_id: int, session: SessionDep, actor: OptionalActorDep
+) -> Response:
+    if actor is None:
+        return login_redirect(request)
+    place = services.get_place(session, place_id, actor=actor)
+    return render(
+        request,
+        "detail.html",
+        actor=actor,
+        title=place.name,
+        subtitle=f"{PLACE_KIND_LABELS[PlaceKind(place.kind)]} · {place.code}",
+        facts=[
+            ("行业", place.industry),
+            ("统一社会信用代码", place.credit_code or "—"),
+            ("地址", place.address),
+            ("从业人数", place.employees),
+            ("网格", services.grid_code(place.region_path)),
+            ("更新", f"{format_local(place.updated_at)}（{place.updated_by}）"),
+        ],
+        sections=[_history(session, "place", place.id, actor)],
+        forms=[place_form(place)] if actor.can(Perm.REGISTRY_WRITE) else [],
     )
 
 
