@@ -141,6 +141,7 @@ def auth(client: TestClient) -> Auth:
 
 
 FOUNDATION_ONLY = ("regions", "organisations", "accounts")
+WITH_EVENTS = ("regions", "organisations", "accounts", "events")
 
 
 def _seeded(url: str, settings: Settings, only: tuple[str, ...] | None = None) -> Engine:
@@ -178,6 +179,20 @@ def fresh_registry(
     url = databases.new_url()
     settings = make_settings(tmp_path_factory.mktemp("registry"), url)
     engine = _seeded(url, settings)
+    with TestClient(create_app(settings, engine)) as test_client:
+        yield test_client, Auth(test_client), engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def fresh_events(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, Auth, Engine]]:
+    """A district with accounts, the default workflow and a thousand recent cases (no residents),
+    for one test module that moves cases."""
+    url = databases.new_url()
+    settings = make_settings(tmp_path_factory.mktemp("events"), url)
+    engine = _seeded(url, settings, only=WITH_EVENTS)
     with TestClient(create_app(settings, engine)) as test_client:
         yield test_client, Auth(test_client), engine
     engine.dispose()

@@ -19,6 +19,7 @@ from gridgov.accounts.api import router as accounts_router
 from gridgov.audit.api import router as audit_router
 from gridgov.config import Settings, get_settings
 from gridgov.db import get_engine
+from gridgov.events.api import router as events_router
 from gridgov.kit.errors import AppError
 from gridgov.orgs.api import router as orgs_router
 from gridgov.regions.api import router as regions_router
@@ -26,6 +27,7 @@ from gridgov.registry.api import router as registry_router
 from gridgov.web import STATIC_DIR
 from gridgov.web.pages import router as pages_router
 from gridgov.web.registry_pages import router as registry_pages_router
+from gridgov.workflow.api import router as workflow_router
 
 SWAGGER_UI = "/static/vendor/swagger-ui-dist-5.35.0"
 
@@ -129,6 +131,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         regions_router,
         orgs_router,
         registry_router,
+        events_router,
+        workflow_router,
         audit_router,
         pages_router,
         registry_pages_router,

@@ -35,6 +35,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 registry_app = typer.Typer(help="基础数据导入导出", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
+events_app = typer.Typer(help="事件", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+audit_app = typer.Typer(help="审计", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 DEMO_LOGINS = (
@@ -309,6 +313,31 @@ def registry_import(
     )
     if rejected:
         raise typer.Exit(code=1)
+
+
+@events_app.command("init")
+def events_init() -> None:
+    """Install the default closed-loop workflow and event categories where none exist."""
+    from gridgov.events import services as events
+
+    with unit_of_work(get_engine()) as session:
+        added = events.install_defaults(session, actor=Actor.system("cli"))
+    console.print(f"installed {added} defaults" if added else "defaults already installed")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute every case timeline's hash chain; exit 1 if any entry was altered."""
+    from gridgov.events import services as events
+
+    with session_factory(get_engine())() as session:
+        report = events.verify_timelines(session)
+    console.print(f"{report.instances:,} timelines, {report.steps:,} entries checked")
+    for instance_id, seq in report.broken:
+        console.print(f"[red]timeline {instance_id} broken at entry {seq}[/red]")
+    if report.broken:
+        raise typer.Exit(code=1)
+    console.print("hash chains intact")
 
 
 if __name__ == "__main__":

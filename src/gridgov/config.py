@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -67,6 +68,14 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="Asia/Shanghai", description="Time zone in which times are shown (stored in UTC)."
     )
+    holidays: str = Field(
+        default="",
+        description="Public holidays (comma-separated YYYY-MM-DD) that deadlines skip.",
+    )
+    extra_workdays: str = Field(
+        default="",
+        description="Weekend days worked in exchange for holidays (调休), comma-separated.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `gridgov serve` binds to.")
     port: int = Field(default=8000, description="Port `gridgov serve` and `gridgov demo` use.")
     secure_cookies: bool = Field(
@@ -83,6 +92,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    def dates(self, text: str) -> frozenset[date]:
+        return frozenset(
+            date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()
+        )
 
     def effective_secret_key(self) -> str:
         return self.secret_key or self._generated_key("secret_key", secrets.token_urlsafe(48))

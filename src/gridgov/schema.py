@@ -19,6 +19,8 @@ FEATURE_MODELS = (
     "gridgov.accounts.models",
     "gridgov.audit.models",
     "gridgov.registry.models",
+    "gridgov.workflow.models",
+    "gridgov.events.models",
 )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import GridAssignment, User
 from gridgov.db import session_factory
+from gridgov.events.models import Event
 from gridgov.kit import idcard
 from gridgov.kit.geojson import loads
 from gridgov.orgs.models import Organisation
@@ -53,6 +54,7 @@ ROW_PARAMS: dict[str, Any] = {
     "place_id": Place,
     "record_id": ResourceRecord,
     "member_id": SpecialGroupMember,
+    "event_id": Event,
 }
 GENERIC_CATEGORY = "public_toilet"
 
@@ -184,6 +186,8 @@ def path_value(name: str, path: str, foreign: Foreign) -> list[Any]:
         return [foreign.street.code, foreign.community.code, foreign.grid.code]
     if name == "target":
         return ["persons", "components", GENERIC_CATEGORY]
+    if name == "action":
+        return ["accept", "dispatch", "receive"]
     if name == "user_id":
         return [u.id for u in foreign.users[:3]]
     if name == "org_id":

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.accounts.permissions import ROLE_PERMISSIONS, Perm, Role
 from gridgov.config import Settings
+from gridgov.events.models import Event
 from gridgov.kit.crypto import FieldCipher
 from gridgov.registry.models import (
     Building,
@@ -39,6 +40,7 @@ ROW_PARAMS: dict[str, Any] = {
     "place_id": Place,
     "record_id": ResourceRecord,
     "member_id": SpecialGroupMember,
+    "event_id": Event,
 }
 
 

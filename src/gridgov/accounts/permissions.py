@@ -46,6 +46,13 @@ class Perm(StrEnum):
     PERSONS_WRITE = "persons.write"
     PERSONS_REVEAL = "persons.reveal"
     CATEGORIES_WRITE = "categories.write"
+    EVENTS_READ = "events.read"
+    EVENTS_REPORT = "events.report"
+    EVENTS_DISPATCH = "events.dispatch"
+    EVENTS_HANDLE = "events.handle"
+    EVENTS_CHECK = "events.check"
+    EVENTS_RATE = "events.rate"
+    WORKFLOWS_WRITE = "workflows.write"
 
 
 _STAFF_READ = frozenset(
@@ -55,18 +62,33 @@ _STAFF_READ = frozenset(
 # giving a reason that is audited, see a resident's full ID number, phone and address.
 _KEEPERS = frozenset({Perm.REGISTRY_WRITE, Perm.PERSONS_WRITE, Perm.PERSONS_REVEAL})
 
+_EVENTS_LOCAL = frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.EVENTS_HANDLE})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.LEADER: _STAFF_READ | {Perm.AUDIT_READ},
-    Role.CENTER_OPERATOR: _STAFF_READ,
+    Role.LEADER: _STAFF_READ | {Perm.AUDIT_READ, Perm.EVENTS_READ},
+    Role.CENTER_OPERATOR: _STAFF_READ
+    | {Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.EVENTS_DISPATCH, Perm.EVENTS_CHECK},
     # Departments see the city's things (components, places), never its people.
-    Role.DEPARTMENT_HANDLER: frozenset({Perm.REGIONS_READ, Perm.ORGS_READ, Perm.REGISTRY_READ}),
-    Role.STREET_STAFF: _STAFF_READ | _KEEPERS,
-    Role.COMMUNITY_STAFF: _STAFF_READ | _KEEPERS,
-    Role.GRID_WORKER: frozenset(
-        {Perm.REGIONS_READ, Perm.REGISTRY_READ, Perm.PERSONS_READ} | _KEEPERS
+    Role.DEPARTMENT_HANDLER: frozenset(
+        {
+            Perm.REGIONS_READ,
+            Perm.ORGS_READ,
+            Perm.REGISTRY_READ,
+            Perm.EVENTS_READ,
+            Perm.EVENTS_HANDLE,
+        }
     ),
-    Role.CITIZEN: frozenset(),
+    # 小事不出格，大事不出镇: streets dispatch and check their own cases.
+    Role.STREET_STAFF: _STAFF_READ
+    | _KEEPERS
+    | _EVENTS_LOCAL
+    | {Perm.EVENTS_DISPATCH, Perm.EVENTS_CHECK},
+    Role.COMMUNITY_STAFF: _STAFF_READ | _KEEPERS | _EVENTS_LOCAL | {Perm.EVENTS_CHECK},
+    Role.GRID_WORKER: frozenset(
+        {Perm.REGIONS_READ, Perm.REGISTRY_READ, Perm.PERSONS_READ} | _KEEPERS | _EVENTS_LOCAL
+    ),
+    Role.CITIZEN: frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.EVENTS_RATE}),
 }
 
 # Roles whose scope is a region subtree; the others are scoped by department or by ownership.

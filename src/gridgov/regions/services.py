@@ -17,7 +17,7 @@ from gridgov.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from gridgov.kit.geojson import dumps, loads, parse_polygon
 from gridgov.kit.pagination import PageParams
 from gridgov.regions import repository
-from gridgov.regions.locator import get_locator
+from gridgov.regions.locator import PointHit, get_locator
 from gridgov.regions.models import ALLOWED_PARENT_LEVELS, BaseLayer, Region, RegionLevel
 from gridgov.regions.schemas import LocateResult, RegionBrief, RegionCreate, RegionUpdate
 
@@ -274,3 +274,9 @@ def scope_roots(session: Session, *, actor: Actor) -> list[Region]:
         return repository.list_roots(session)
     codes = [path.rstrip("/").split("/")[-1] for path in actor.scope.region_paths]
     return repository.get_many_by_code(session, actor.scope, codes)
+
+
+def point_hit(session: Session, lon: float, lat: float) -> PointHit | None:
+    """Where a reported point lies, for intake from anyone (a citizen may report anywhere in
+    the district; what they learn is only the grid of their own report)."""
+    return get_locator(session).locate(lon, lat)

@@ -573,3 +573,15 @@ def update_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
     params = [{"row_id": r["row_id"], **{f"new_{c}": r[c] for c in columns}} for r in rows]
     for start in range(0, len(params), 10_000):
         session.connection().execute(stmt, params[start : start + 10_000])
+
+
+@unscoped("finding where an address is, like a map search, is public geography")
+def point_of_address(session: Session, address: str) -> tuple[float, float] | None:
+    stmt = (
+        select(Building.lon, Building.lat)
+        .where(Building.address.contains(address.strip(), autoescape=True))
+        .order_by(func.length(Building.address))
+        .limit(1)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row else None

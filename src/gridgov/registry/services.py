@@ -1425,3 +1425,8 @@ def _all_pages(fetch: Callable[[PageParams], tuple[list[Any], int]]) -> list[Any
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def geocode(session: Session, address: str) -> tuple[float, float] | None:
+    """The point of the registered building whose address best matches, if any."""
+    return repository.point_of_address(session, address)

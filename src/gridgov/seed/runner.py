@@ -12,7 +12,7 @@ from gridgov import schema
 from gridgov.config import Settings
 from gridgov.db import unit_of_work
 from gridgov.regions.models import Region
-from gridgov.seed import accounts, orgs, regions, registry
+from gridgov.seed import accounts, events, orgs, regions, registry
 from gridgov.seed.context import Progress, SeedContext, Tier
 
 # Each feature adds its generator here, after the ones whose data it builds on.
@@ -21,6 +21,7 @@ GENERATORS: tuple[tuple[str, Callable[[SeedContext], None]], ...] = (
     ("organisations", orgs.generate),
     ("accounts", accounts.generate),
     ("registry", registry.generate),
+    ("events", events.generate),
 )
 
 

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gridgov.db import Base, UTCDateTime
+from gridgov.kit.clock import now
+
+
+class Source(StrEnum):
+    CITIZEN = "citizen"
+    GRID_WORKER = "grid_worker"
+    DEPARTMENT = "department"
+    STREET = "street"
+    COMMUNITY = "community"
+    HOTLINE = "hotline"
+    SENSOR = "sensor"
+
+
+SOURCE_LABELS = {
+    Source.CITIZEN: "群众上报",
+    Source.GRID_WORKER: "网格员巡查",
+    Source.DEPARTMENT: "部门上报",
+    Source.STREET: "镇街上报",
+    Source.COMMUNITY: "社区上报",
+    Source.HOTLINE: "12345热线",
+    Source.SENSOR: "物联感知",
+}
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    CRITICAL = "critical"
+
+
+URGENCY_LABELS = {Urgency.NORMAL: "一般", Urgency.URGENT: "紧急", Urgency.CRITICAL: "特急"}
+
+
+class Level(StrEnum):
+    GRID = "grid"
+    COMMUNITY = "community"
+    STREET = "street"
+    DISTRICT = "district"
+
+
+class EventCategory(Base):
+    """Two-level category tree (大类/小类) with the defaults a new case takes."""
+
+    __tablename__ = "event_categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    parent_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    time_limit_hours: Mapped[float] = mapped_column(Float, default=40.0)
+    default_department_code: Mapped[str | None] = mapped_column(String(40))
+    workflow_code: Mapped[str] = mapped_column(String(40), default="event_default")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("reporter_key", "idempotency_key"),
+        Index("ix_events_lon_lat", "lon", "lat"),
+        Index("ix_events_status_deadline", "status", "deadline_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category_code: Mapped[str] = mapped_column(String(20), index=True)
+    source: Mapped[str] = mapped_column(String(20), index=True)
+    urgency: Mapped[str] = mapped_column(String(10), default="normal")
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    # The basic grid's path: community and street codes are its ancestors.
+    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    special_grids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(40), index=True)
+    level: Mapped[str] = mapped_column(String(12), default="grid")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Who the idempotency key belongs to: an account id, or the channel for anonymous intake.
+    reporter_key: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    workflow_instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    classified_by: Mapped[str] = mapped_column(String(40), default="reporter")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

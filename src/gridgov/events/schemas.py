@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from gridgov.events.models import Source, Urgency
+from gridgov.workflow.schemas import ActionOut, StepOut
+
+
+class Location(BaseModel):
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+
+
+class EventIn(BaseModel):
+    title: str = Field(min_length=2, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    category_code: str | None = Field(default=None, max_length=20)
+    location: Location | None = None
+    address: str | None = Field(default=None, max_length=200)
+    source: Source
+    urgency: Urgency = Urgency.NORMAL
+
+    @model_validator(mode="after")
+    def located(self) -> EventIn:
+        if self.location is None and not self.address:
+            raise ValueError("location 和 address 至少提供一项")
+        return self
+
+
+class EventOut(BaseModel):
+    id: int
+    code: str
+    title: str
+    description: str
+    category_code: str
+    category_name: str
+    source: Source
+    urgency: Urgency
+    status: str
+    status_label: str
+    level: str
+    grid_code: str
+    community_code: str | None
+    street_code: str | None
+    special_grids: list[str]
+    lon: float
+    lat: float
+    address: str
+    department_id: int | None
+    deadline_at: datetime
+    overdue: bool
+    created_at: datetime
+    closed_at: datetime | None
+    version: int = Field(description="send it back with an action; a stale one gets 409")
+    classified_by: str
+
+
+class EventDetail(EventOut):
+    timeline: list[StepOut]
+    actions: list[ActionOut]
+
+
+class ActionIn(BaseModel):
+    version: int = Field(ge=1, description="the version the caller saw")
+    comment: str = Field(default="", max_length=2000)
+    department_id: int | None = None
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    parent_code: str | None
+    time_limit_hours: float
+    default_department_code: str | None
+    workflow_code: str
