@@ -25,6 +25,7 @@ from gridgov.orgs.api import router as orgs_router
 from gridgov.regions.api import router as regions_router
 from gridgov.registry.api import router as registry_router
 from gridgov.web import STATIC_DIR
+from gridgov.web.events_pages import router as events_pages_router
 from gridgov.web.pages import router as pages_router
 from gridgov.web.registry_pages import router as registry_pages_router
 from gridgov.workflow.api import router as workflow_router
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         audit_router,
         pages_router,
         registry_pages_router,
+        events_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

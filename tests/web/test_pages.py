@@ -75,3 +75,21 @@ def test_users_and_audit_pages(demo_settings: Settings, demo_engine: Engine) -> 
     assert "auth.login" in audit
     orgs = admin.get("/organisations", params={"kind": "department"}).text
     assert "综合行政执法局" in orgs
+
+
+def test_event_pages_show_queue_timeline_and_actions(
+    demo_settings: Settings, demo_engine: Engine
+) -> None:
+    operator = _logged_in(demo_settings, demo_engine, "operator")
+    queue = operator.get("/events", params={"status": "reported"}).text
+    ids = re.findall(r'href="/events/(\d+)"', queue)
+    assert ids, "the demo has cases waiting to be accepted"
+    case = operator.get(f"/events/{ids[0]}").text
+    assert "办理时间线" in case and "已上报" in case
+    assert 'data-api="/api/v1/events/' in case and "受理立案" in case
+    street = _logged_in(demo_settings, demo_engine, "street_yutun")
+    listing = street.get("/events").text
+    grids = set(re.findall(r">(370811\d{9})<", listing))
+    assert grids and all(code.startswith("370811111") for code in grids)
+    overdue = operator.get("/events", params={"overdue": ""})
+    assert overdue.status_code == 200

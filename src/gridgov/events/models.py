@@ -48,6 +48,14 @@ class Level(StrEnum):
     DISTRICT = "district"
 
 
+EVENT_LEVEL_LABELS = {
+    Level.GRID: "网格",
+    Level.COMMUNITY: "社区",
+    Level.STREET: "镇街",
+    Level.DISTRICT: "区级",
+}
+
+
 class EventCategory(Base):
     """Two-level category tree (大类/小类) with the defaults a new case takes."""
 

@@ -304,3 +304,47 @@ def special_group_form(member_id: int, group: str, risk: str, every: int) -> Api
             FormField("note", "备注"),
         ],
     )
+
+
+def event_action_form(
+    event_id: int,
+    version: int,
+    action: str,
+    label: str,
+    required: list[str],
+    departments: list[tuple[int, str]],
+) -> ApiForm:
+    """One workflow action on a case; the version the page saw rides along for the 409 check."""
+    fields = [FormField("version", "版本", data_type="integer", value=version, kind="hidden")]
+    if action == "dispatch":
+        fields.append(
+            FormField(
+                "department_id",
+                "派往部门",
+                kind="select",
+                data_type="integer",
+                options=[(d, name) for d, name in departments],
+                required=True,
+            )
+        )
+    if action == "rate":
+        fields.append(
+            FormField(
+                "satisfaction",
+                "满意度",
+                kind="select",
+                data_type="integer",
+                options=[
+                    (5, "5 非常满意"),
+                    (4, "4 满意"),
+                    (3, "3 一般"),
+                    (2, "2 不满意"),
+                    (1, "1 非常不满意"),
+                ],
+                required=True,
+            )
+        )
+    fields.append(FormField("comment", "办理意见", required="comment" in required))
+    return ApiForm(
+        label, f"/api/v1/events/{event_id}/actions/{action}", "POST", fields, submit=label
+    )

@@ -46,6 +46,7 @@ class Module:
 MODULES: list[Module] = [
     Module("区域网格", "/regions", "街道、社区、基础网格与专属网格的边界和编码", Perm.REGIONS_READ),
     Module("组织机构", "/organisations", "区直部门、镇街、社区与社会组织", Perm.ORGS_READ),
+    Module("事件办理", "/events", "上报、受理、派遣、处置、核查、结案与评价", Perm.EVENTS_READ),
     Module("信息汇聚", "/registry", "各类城市资源的数量、更新、质量与增长", Perm.REGISTRY_READ),
     Module(
         "实有人口",

@@ -1,0 +1,140 @@
+"""Pages for cases: the list every role sees within its scope (the operator's queue, a
+department's cases, a street's cases) and the case page with its timeline and the actions the
+account may take."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from gridgov.accounts.permissions import Perm
+from gridgov.events import services
+from gridgov.events.api import event_detail
+from gridgov.events.models import EVENT_LEVEL_LABELS, SOURCE_LABELS, URGENCY_LABELS, Source
+from gridgov.http import OptionalActorDep, SessionDep
+from gridgov.kit.clock import format_local, now
+from gridgov.kit.pagination import PageParams
+from gridgov.orgs import services as orgs
+from gridgov.orgs.models import OrgKind
+from gridgov.web.forms import event_action_form
+from gridgov.web.registry_pages import Filter
+from gridgov.web.rendering import PAGE_SIZE, login_redirect, pager, render, templates
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str | None, Query(max_length=100)]
+templates.env.globals.update(
+    SOURCE_LABELS={k.value: v for k, v in SOURCE_LABELS.items()},
+    URGENCY_LABELS={k.value: v for k, v in URGENCY_LABELS.items()},
+    EVENT_LEVEL_LABELS={k.value: v for k, v in EVENT_LEVEL_LABELS.items()},
+)
+
+
+@router.get("/events")
+def events_page(
+    request: Request,
+    session: SessionDep,
+    actor: OptionalActorDep,
+    status: Text = None,
+    category_code: Text = None,
+    source: Text = None,
+    region_code: Text = None,
+    overdue: Text = None,
+    q: Text = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    if actor is None:
+        return login_redirect(request)
+    rows, total = services.list_events(
+        session,
+        actor=actor,
+        status=status,
+        category_code=category_code,
+        source=source,
+        region_code=region_code,
+        overdue=overdue == "true",
+        query=q,
+        page=PageParams(page=page, page_size=PAGE_SIZE),
+    )
+    labels = services.state_labels(session)
+    names = {c.code: c.name for c in services.list_categories(session, actor=actor)}
+    moment = now()
+    return render(
+        request,
+        "list.html",
+        actor=actor,
+        title="事件办理",
+        intro="按管辖范围显示：坐席看到全区待受理与待派遣，部门看到派给本部门的案件，镇街和社区看到本辖区的案件。",
+        columns=["编号", "标题", "类别", "来源", "状态", "网格", "上报时间", "办结时限"],
+        rows=[
+            [
+                (e.code, f"/events/{e.id}"),
+                (e.title, f"/events/{e.id}"),
+                (names.get(e.category_code, e.category_code), None),
+                (SOURCE_LABELS[Source(e.source)], None),
+                (labels.get(e.status, e.status), None),
+                (e.region_path.rstrip("/").split("/")[-1], None),
+                (format_local(e.created_at), None),
+                (
+                    format_local(e.deadline_at)
+                    + (
+                        " 超时"
+                        if e.closed_at is None and e.status != "voided" and e.deadline_at < moment
+                        else ""
+                    ),
+                    None,
+                ),
+            ]
+            for e in rows
+        ],
+        filters=[
+            Filter("q", "标题、编号或地址", q),
+            Filter("status", "状态", status, sorted(labels.items())),
+            Filter("category_code", "类别", category_code, sorted(names.items())),
+            Filter(
+                "source", "来源", source, [(s.value, label) for s, label in SOURCE_LABELS.items()]
+            ),
+            Filter("region_code", "区域编码", region_code),
+            Filter("overdue", "是否超时", overdue, [("true", "只看超时")]),
+        ],
+        pager=pager(request, page, total),
+        empty="没有符合条件的事件。",
+    )
+
+
+@router.get("/events/{event_id}")
+def event_page(
+    request: Request, event_id: int, session: SessionDep, actor: OptionalActorDep
+) -> Response:
+    if actor is None:
+        return login_redirect(request)
+    event = services.get_event(session, event_id, actor=actor)
+    detail = event_detail(session, event, actor)
+    departments: list[tuple[int, str]] = []
+    if any(a.action == "dispatch" for a in detail.actions) and actor.can(Perm.ORGS_READ):
+        listed, _ = orgs.list_organisations(
+            session, actor=actor, kind=OrgKind.DEPARTMENT, page=PageParams(page=1, page_size=200)
+        )
+        departments = [(o.id, o.name) for o in listed]
+    department = None
+    if event.department_id is not None:
+        department = next(
+            (
+                s.data.get("department")
+                for s in reversed(detail.timeline)
+                if s.data.get("department")
+            ),
+            None,
+        )
+    return render(
+        request,
+        "event.html",
+        actor=actor,
+        event=detail,
+        department=department,
+        forms=[
+            event_action_form(event.id, detail.version, a.action, a.label, a.required, departments)
+            for a in detail.actions
+        ],
+    )
