@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         default="",
         description="Weekend days worked in exchange for holidays (调休), comma-separated.",
     )
+    sla_warning_share: float = Field(
+        default=0.8,
+        gt=0,
+        lt=1,
+        description="Share of a case's time limit after which it turns yellow (warning).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `gridgov serve` binds to.")
     port: int = Field(default=8000, description="Port `gridgov serve` and `gridgov demo` use.")
     secure_cookies: bool = Field(

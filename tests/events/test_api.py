@@ -257,3 +257,58 @@ def test_timeline_chain_detects_tampering(ctx: Fresh) -> None:
         report = verify_timelines(session)
         session.rollback()
     assert report.broken == [(instance_id, 2)]
+
+
+def test_branches_extension_suspend_escalate_supervise_instruct_merge_self_settle(
+    ctx: Fresh,
+) -> None:
+    client, auth, engine = ctx
+    operator, handler, leader = auth("operator"), auth("dept_cg"), auth("leader")
+    where = _inside(client, auth, "370811006002001")
+    event = _report(client, operator, source="hotline", title="占道经营", location=where).json()
+    event = _do(client, operator, event, "accept")
+    event = _do(client, operator, event, "dispatch", department_id=_department(engine, "dept-cg"))
+    event = _do(client, handler, event, "receive")
+    deadline = event["deadline_at"]
+    event = _do(client, handler, event, "request_extension", hours=8, comment="需协调多部门")
+    assert event["status"] == "extension_requested"
+    event = _do(client, operator, event, "approve_extension")
+    assert event["status"] == "handling" and event["deadline_at"] > deadline
+    event = _do(client, operator, event, "suspend", comment="等待法院裁定")
+    assert event["status"] == "suspended"
+    event = _do(client, operator, event, "resume")
+    assert event["deadline_at"] >= deadline
+    event = _do(client, leader, event, "supervise", card="red", comment="限期办结")
+    event = _do(client, leader, event, "instruct", comment="请城管局主要负责同志牵头")
+    assert event["status"] == "handling"
+    assert [s["action"] for s in event["timeline"]][-2:] == ["supervise", "instruct"]
+    no_card = client.post(
+        f"/api/v1/events/{event['id']}/actions/supervise",
+        json={"version": event["version"], "comment": "x"},
+        headers=leader,
+    )
+    assert no_card.json()["error"]["code"] == "fields_required"
+
+    small = _report(client, auth("gw_370811006002001"), location=where).json()
+    assert small["level"] == "grid"
+    small = _do(client, auth("gw_370811006002001"), small, "escalate", comment="超出网格处置能力")
+    assert small["level"] == "community" and small["status"] == "accepted"
+
+    original = _report(client, operator, source="hotline", title="噪音扰民", location=where).json()
+    duplicate = _report(
+        client, operator, source="hotline", title="噪音扰民（重复来电）", location=where
+    ).json()
+    merged = _do(client, operator, duplicate, "merge", target_id=original["id"], comment="同一事件")
+    assert merged["status"] == "voided"
+    assert merged["timeline"][-1]["data"]["target_code"] == original["code"]
+
+    settled = _report(client, auth("gw_370811006002001"), title="垃圾堆放", location=where).json()
+    settled = _do(client, auth("gw_370811006002001"), settled, "self_settle", comment="已现场清理")
+    assert settled["status"] == "closed" and settled["closed_at"] and settled["sla"] == "done"
+    by_operator = _report(client, operator, source="hotline", location=where).json()
+    refused = client.post(
+        f"/api/v1/events/{by_operator['id']}/actions/self_settle",
+        json={"version": 1, "comment": "x"},
+        headers=operator,
+    )
+    assert refused.status_code == 403

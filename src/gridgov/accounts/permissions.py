@@ -52,6 +52,8 @@ class Perm(StrEnum):
     EVENTS_HANDLE = "events.handle"
     EVENTS_CHECK = "events.check"
     EVENTS_RATE = "events.rate"
+    EVENTS_SUPERVISE = "events.supervise"
+    EVENTS_INSTRUCT = "events.instruct"
     WORKFLOWS_WRITE = "workflows.write"
 
 
@@ -66,9 +68,16 @@ _EVENTS_LOCAL = frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.EVENTS_HAN
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.LEADER: _STAFF_READ | {Perm.AUDIT_READ, Perm.EVENTS_READ},
+    Role.LEADER: _STAFF_READ
+    | {Perm.AUDIT_READ, Perm.EVENTS_READ, Perm.EVENTS_SUPERVISE, Perm.EVENTS_INSTRUCT},
     Role.CENTER_OPERATOR: _STAFF_READ
-    | {Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.EVENTS_DISPATCH, Perm.EVENTS_CHECK},
+    | {
+        Perm.EVENTS_READ,
+        Perm.EVENTS_REPORT,
+        Perm.EVENTS_DISPATCH,
+        Perm.EVENTS_CHECK,
+        Perm.EVENTS_SUPERVISE,
+    },
     # Departments see the city's things (components, places), never its people.
     Role.DEPARTMENT_HANDLER: frozenset(
         {

@@ -52,6 +52,7 @@ def event_out(
         closed_at=event.closed_at,
         version=version,
         classified_by=event.classified_by,
+        sla=services.sla_flag(event, now()),
     )
 
 

@@ -11,6 +11,8 @@ DISPATCH = ["events.dispatch"]
 HANDLE = ["events.handle"]
 CHECK = ["events.check"]
 
+OPEN = ["reported", "accepted", "dispatched", "handling", "feedback", "extension_requested"]
+
 EVENT_WORKFLOW: dict[str, Any] = {
     "initial": "reported",
     "states": {
@@ -18,6 +20,8 @@ EVENT_WORKFLOW: dict[str, Any] = {
         "accepted": {"label": "已受理"},
         "dispatched": {"label": "已派遣"},
         "handling": {"label": "处置中"},
+        "extension_requested": {"label": "延期申请中"},
+        "suspended": {"label": "已挂起", "clock": "stopped"},
         "feedback": {"label": "待核查"},
         "closed": {"label": "已结案"},
         "rated": {"label": "已评价", "final": True},
@@ -37,6 +41,22 @@ EVENT_WORKFLOW: dict[str, Any] = {
             "from": ["reported", "accepted"],
             "to": "voided",
             "permissions": DISPATCH,
+            "required": ["comment"],
+        },
+        {
+            "action": "merge",
+            "label": "合并到重复事件",
+            "from": ["reported", "accepted"],
+            "to": "voided",
+            "permissions": DISPATCH,
+            "required": ["target_id"],
+        },
+        {
+            "action": "self_settle",
+            "label": "自办结",
+            "from": ["reported"],
+            "to": "closed",
+            "roles": ["grid_worker"],
             "required": ["comment"],
         },
         {
@@ -60,6 +80,68 @@ EVENT_WORKFLOW: dict[str, Any] = {
             "from": ["dispatched", "handling"],
             "to": "accepted",
             "permissions": HANDLE,
+            "required": ["comment"],
+        },
+        {
+            "action": "request_extension",
+            "label": "申请延期",
+            "from": ["handling"],
+            "to": "extension_requested",
+            "permissions": HANDLE,
+            "required": ["hours", "comment"],
+        },
+        {
+            "action": "approve_extension",
+            "label": "批准延期",
+            "from": ["extension_requested"],
+            "to": "handling",
+            "permissions": DISPATCH,
+        },
+        {
+            "action": "reject_extension",
+            "label": "驳回延期",
+            "from": ["extension_requested"],
+            "to": "handling",
+            "permissions": DISPATCH,
+            "required": ["comment"],
+        },
+        {
+            "action": "suspend",
+            "label": "挂起",
+            "from": ["accepted", "dispatched", "handling"],
+            "to": "suspended",
+            "permissions": DISPATCH,
+            "required": ["comment"],
+        },
+        {
+            "action": "resume",
+            "label": "恢复",
+            "from": ["suspended"],
+            "to": "handling",
+            "permissions": DISPATCH,
+        },
+        {
+            "action": "escalate",
+            "label": "升级",
+            "from": ["reported", "accepted", "dispatched", "handling"],
+            "to": "accepted",
+            "permissions": ["events.handle", "events.dispatch"],
+            "required": ["comment"],
+        },
+        {
+            "action": "supervise",
+            "label": "督办",
+            "from": OPEN,
+            "to": "=",
+            "permissions": ["events.supervise"],
+            "required": ["card", "comment"],
+        },
+        {
+            "action": "instruct",
+            "label": "领导批示",
+            "from": OPEN,
+            "to": "=",
+            "permissions": ["events.instruct"],
             "required": ["comment"],
         },
         {

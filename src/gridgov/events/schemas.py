@@ -57,6 +57,9 @@ class EventOut(BaseModel):
     closed_at: datetime | None
     version: int = Field(description="send it back with an action; a stale one gets 409")
     classified_by: str
+    sla: Literal["green", "yellow", "red", "done"] = Field(
+        description="red: overdue; yellow: most of the time used; done: closed or voided"
+    )
 
 
 class EventDetail(EventOut):
@@ -67,8 +70,13 @@ class EventDetail(EventOut):
 class ActionIn(BaseModel):
     version: int = Field(ge=1, description="the version the caller saw")
     comment: str = Field(default="", max_length=2000)
-    department_id: int | None = None
-    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    department_id: int | None = Field(default=None, description="dispatch: the department")
+    satisfaction: int | None = Field(default=None, ge=1, le=5, description="rate: 1–5")
+    hours: float | None = Field(
+        default=None, gt=0, le=720, description="request_extension: working hours asked for"
+    )
+    card: Literal["yellow", "red"] | None = Field(default=None, description="supervise: 黄牌/红牌")
+    target_id: int | None = Field(default=None, description="merge: the event this duplicates")
 
 
 class CategoryOut(BaseModel):

@@ -16,7 +16,7 @@ from gridgov.accounts.permissions import Perm
 from gridgov.config import get_settings
 from gridgov.events import repository
 from gridgov.events.catalog import CATEGORIES, DEFAULT_WORKFLOW, EVENT_WORKFLOW, OTHER_CATEGORY
-from gridgov.events.models import Event, EventCategory, Urgency
+from gridgov.events.models import Event, EventCategory, Level, Urgency
 from gridgov.events.repository import EventFilter
 from gridgov.events.schemas import ActionIn, EventIn
 from gridgov.kit import geo
@@ -269,6 +269,18 @@ def act(session: Session, event_id: int, action: str, data: ActionIn, *, actor: 
         payload["department"] = department.name
     if data.satisfaction is not None:
         payload["satisfaction"] = data.satisfaction
+    if data.hours is not None:
+        payload["hours"] = data.hours
+    if data.card is not None:
+        payload["card"] = data.card
+    if data.target_id is not None:
+        target = get_event(session, data.target_id, actor=actor)
+        if target.id == event.id or target.status in ("voided", "rated"):
+            raise InvalidInput("只能合并到另一件未办结的事件", code="bad_merge_target")
+        payload["target_id"] = target.id
+        payload["target_code"] = target.code
+    if action == "escalate" and event.level == Level.DISTRICT:
+        raise InvalidInput("已是区级事件，无法再升级", code="already_top_level")
     moved = workflow.act(
         session,
         instance,
@@ -279,16 +291,70 @@ def act(session: Session, event_id: int, action: str, data: ActionIn, *, actor: 
         data=payload,
     )
     event.status = moved.instance.state
+    _after(session, event, moved, payload)
+    return event
+
+
+LEVEL_ORDER = [Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT]
+
+
+def _after(session: Session, event: Event, moved: workflow.Moved, payload: dict[str, Any]) -> None:
+    """What an action changes on the case beyond its state."""
+    action, at = moved.step.action, moved.step.at
+    extra = dict(event.extra)
     if action == "dispatch":
         event.department_id = payload["department_id"]
-        event.level = "district"
+        event.level = Level.DISTRICT.value
+    elif action == "escalate":
+        event.level = LEVEL_ORDER[LEVEL_ORDER.index(Level(event.level)) + 1].value
+    elif action == "approve_extension":
+        requested = _last_step_data(session, moved.instance, "request_extension").get("hours", 0)
+        event.deadline_at = calendar().add_working_hours(event.deadline_at, float(requested))
+    elif action == "resume":
+        suspended_at = _last_step_time(session, moved.instance, "suspend")
+        if suspended_at is not None:
+            # The clock stopped while suspended: the deadline moves by the time lost.
+            lost = calendar().working_hours_between(suspended_at, at)
+            event.deadline_at = calendar().add_working_hours(event.deadline_at, lost)
+    elif action == "supervise":
+        extra["cards"] = [*extra.get("cards", []), payload["card"]]
+    elif action == "merge":
+        extra["merged_into"] = payload["target_code"]
+    elif action == "self_settle":
+        extra["self_settled"] = True
+    elif action == "rate":
+        extra["satisfaction"] = payload["satisfaction"]
     if moved.instance.state == "closed":
-        event.closed_at = moved.step.at
+        event.closed_at = at
     elif action == "reopen":
         event.closed_at = None
-    if action == "rate":
-        event.extra = {**event.extra, "satisfaction": data.satisfaction}
-    return event
+    event.extra = extra
+
+
+def _last_step_data(session: Session, instance: WorkflowInstance, action: str) -> dict[str, Any]:
+    for step in reversed(workflow.steps_for(session, instance)):
+        if step.action == action:
+            return step.data
+    return {}
+
+
+def _last_step_time(session: Session, instance: WorkflowInstance, action: str) -> datetime | None:
+    for step in reversed(workflow.steps_for(session, instance)):
+        if step.action == action:
+            return step.at
+    return None
+
+
+def sla_flag(event: Event, moment: datetime) -> str:
+    """green, yellow (most of the time used), red (overdue) or done."""
+    if event.closed_at is not None or event.status in ("voided", "rated", "closed"):
+        return "done"
+    if event.deadline_at <= moment:
+        return "red"
+    allowed = (event.deadline_at - event.created_at).total_seconds()
+    used = (moment - event.created_at).total_seconds()
+    share = get_settings().sla_warning_share
+    return "yellow" if allowed > 0 and used / allowed >= share else "green"
 
 
 def verify_timelines(session: Session) -> workflow.ChainReport:

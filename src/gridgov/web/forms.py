@@ -344,6 +344,22 @@ def event_action_form(
                 required=True,
             )
         )
+    if action == "request_extension":
+        fields.append(FormField("hours", "延期工作小时数", data_type="number", required=True))
+    if action == "supervise":
+        fields.append(
+            FormField(
+                "card",
+                "督办牌",
+                kind="select",
+                options=[("yellow", "黄牌"), ("red", "红牌")],
+                required=True,
+            )
+        )
+    if action == "merge":
+        fields.append(
+            FormField("target_id", "合并到事件（ID）", data_type="integer", required=True)
+        )
     fields.append(FormField("comment", "办理意见", required="comment" in required))
     return ApiForm(
         label, f"/api/v1/events/{event_id}/actions/{action}", "POST", fields, submit=label

@@ -13,6 +13,9 @@ from gridgov.accounts.permissions import Perm, Role
 from gridgov.kit.errors import InvalidInput
 
 NAME = r"^[a-z][a-z0-9_]{0,39}$"
+# A transition whose target is SAME records an act (a supervision card, an instruction)
+# without moving the case.
+SAME = "="
 
 
 class StateSpec(BaseModel):
@@ -23,6 +26,8 @@ class StateSpec(BaseModel):
 
 
 class TransitionSpec(BaseModel):
+    """``to`` is a state name, or SAME ("=") to stay where the case is."""
+
     action: str = Field(pattern=NAME)
     label: str = Field(min_length=1, max_length=20)
     sources: list[str] = Field(alias="from", min_length=1)
@@ -66,7 +71,7 @@ def parse(definition: dict[str, Any]) -> DefinitionSpec:
             if (source, t.action) in seen:
                 problems.append(f"状态 {source} 下动作 {t.action} 重复")
             seen.add((source, t.action))
-        if t.to not in states:
+        if t.to != SAME and t.to not in states:
             problems.append(f"动作 {t.action} 的目标状态 {t.to} 未定义")
         problems += [
             f"动作 {t.action} 使用了未知权限 {p}"
@@ -86,8 +91,9 @@ def _reachability(spec: DefinitionSpec) -> list[str]:
     backward: dict[str, set[str]] = {name: set() for name in spec.states}
     for t in spec.transitions:
         for source in t.sources:
-            forward[source].add(t.to)
-            backward[t.to].add(source)
+            target = source if t.to == SAME else t.to
+            forward[source].add(target)
+            backward[target].add(source)
     reachable = _walk(spec.initial, forward)
     finals = [name for name, state in spec.states.items() if state.final]
     can_end: set[str] = set()

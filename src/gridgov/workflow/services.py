@@ -20,7 +20,7 @@ from gridgov.audit import services as audit
 from gridgov.kit.clock import now
 from gridgov.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gridgov.workflow import repository
-from gridgov.workflow.definition import DefinitionSpec, TransitionSpec, parse
+from gridgov.workflow.definition import SAME, DefinitionSpec, TransitionSpec, parse
 from gridgov.workflow.models import WorkflowDefinition, WorkflowInstance, WorkflowStep
 
 GENESIS = "0" * 64
@@ -205,8 +205,11 @@ def act(
             fields=missing,
         )
     moment = now()
-    final = spec.states[transition.to].final
-    values: dict[str, object] = {"state": transition.to, "state_entered_at": moment}
+    target = instance.state if transition.to == SAME else transition.to
+    final = spec.states[target].final
+    values: dict[str, object] = {"state": target}
+    if target != instance.state:
+        values["state_entered_at"] = moment
     if final:
         values["ended_at"] = moment
     if not repository.update_state(session, instance.id, expected_version, values):
