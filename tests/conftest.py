@@ -79,6 +79,7 @@ def make_settings(root: Path, url: str, **overrides: Any) -> Settings:
         database_url=url,
         secret_key="test-secret-key-test-secret-key-0123456789",
         demo_password=DEMO_PASSWORD,
+        jobs="off",  # tests run jobs themselves, with a controlled clock
         **overrides,
     )
 

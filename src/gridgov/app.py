@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,7 +22,9 @@ from gridgov.audit.api import router as audit_router
 from gridgov.config import Settings, get_settings
 from gridgov.db import get_engine
 from gridgov.events.api import router as events_router
+from gridgov.jobs import scheduler
 from gridgov.kit.errors import AppError
+from gridgov.notifications.api import router as notifications_router
 from gridgov.orgs.api import router as orgs_router
 from gridgov.regions.api import router as regions_router
 from gridgov.registry.api import router as registry_router
@@ -48,7 +52,19 @@ def _wants_html(request: Request) -> bool:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
+    engine = engine or get_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        jobs = scheduler(engine) if settings.jobs == "inprocess" else None
+        if jobs is not None:
+            jobs.start_thread()
+        yield
+        if jobs is not None:
+            jobs.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         title="gridgov 社会治理多网融合智慧平台",
@@ -57,7 +73,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         '`{"error": {"code": ..., "message": ...}}` with a Chinese message.',
     )
     app.state.settings = settings
-    app.state.engine = engine or get_engine(settings)
+    app.state.engine = engine
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.effective_secret_key(),
@@ -134,6 +150,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         registry_router,
         events_router,
         workflow_router,
+        notifications_router,
         audit_router,
         pages_router,
         registry_pages_router,

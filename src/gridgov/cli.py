@@ -315,6 +315,22 @@ def registry_import(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def worker() -> None:
+    """Run the background jobs (SLA scan) in this process; set GRIDGOV_JOBS=off for the web
+    processes so only this one runs them."""
+    import logging
+
+    from gridgov.jobs import scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    console.print("gridgov worker: running jobs (Ctrl-C to stop)")
+    try:
+        scheduler(get_engine()).run_forever()
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
 @events_app.command("init")
 def events_init() -> None:
     """Install the default closed-loop workflow and event categories where none exist."""

@@ -82,6 +82,14 @@ class Settings(BaseSettings):
         lt=1,
         description="Share of a case's time limit after which it turns yellow (warning).",
     )
+    jobs: str = Field(
+        default="inprocess",
+        pattern="^(inprocess|off)$",
+        description=(
+            "Where background jobs (the SLA scan) run: `inprocess` inside `gridgov serve`, or "
+            "`off` when a separate `gridgov worker` process runs them."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address `gridgov serve` binds to.")
     port: int = Field(default=8000, description="Port `gridgov serve` and `gridgov demo` use.")
     secure_cookies: bool = Field(

@@ -21,6 +21,7 @@ FEATURE_MODELS = (
     "gridgov.registry.models",
     "gridgov.workflow.models",
     "gridgov.events.models",
+    "gridgov.notifications.models",
 )
 
 

@@ -25,6 +25,7 @@ from gridgov.db import session_factory
 from gridgov.events.models import Event
 from gridgov.kit import idcard
 from gridgov.kit.geojson import loads
+from gridgov.notifications.services import notify
 from gridgov.orgs.models import Organisation
 from gridgov.regions.models import Region
 from gridgov.registry.models import (
@@ -82,6 +83,11 @@ class Foreign:
             )
             for param, model in ROW_PARAMS.items()
         }
+        # Someone else's inbox entry: the walker must not be able to read or mark it.
+        self.notification_id = notify(
+            session, [self.users[0].id], kind="test", title=f"给{self.users[0].username}的通知"
+        )[0].id
+        session.commit()
         self.markers = (
             {r.code for r in self.regions}
             | {r.name for r in self.regions}
@@ -192,6 +198,8 @@ def path_value(name: str, path: str, foreign: Foreign) -> list[Any]:
         return [u.id for u in foreign.users[:3]]
     if name == "org_id":
         return [o.id for o in foreign.orgs[:3]]
+    if name == "notification_id":
+        return [foreign.notification_id]
     if name in foreign.row_ids:
         values = foreign.row_ids[name]
         assert values, f"the demo district seeds no {name} in the foreign street"

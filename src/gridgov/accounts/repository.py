@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, delete, func, or_, select
@@ -122,3 +123,28 @@ def clear_failures(session: Session, *, username: str) -> None:
 
 def prune_failures(session: Session, *, before: datetime) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.at < before))
+
+
+@unscoped("the platform's own jobs address people by duty, not by what they may read")
+def user_ids_for_duty(
+    session: Session,
+    *,
+    department_id: int | None,
+    grid_path: str | None,
+    roles: Sequence[str],
+) -> list[int]:
+    conditions = []
+    if department_id is not None:
+        conditions.append(User.department_id == department_id)
+    if grid_path:
+        conditions.append(
+            User.id.in_(
+                select(GridAssignment.user_id).where(GridAssignment.region_path == grid_path)
+            )
+        )
+    if roles:
+        conditions.append(User.role.in_(roles))
+    if not conditions:
+        return []
+    stmt = select(User.id).where(User.is_active.is_(True), or_(*conditions))
+    return list(session.scalars(stmt.order_by(User.id)))

@@ -324,3 +324,20 @@ def grid_workers(
 def all_users_for_operator(session: Session) -> list[User]:
     """Every account, for the machine operator's CLI (not reachable over HTTP)."""
     return repository.list_all_users(session)
+
+
+def user_ids_for_duty(
+    session: Session,
+    *,
+    department_id: int | None = None,
+    grid_path: str | None = None,
+    roles: list[Role] | None = None,
+) -> list[int]:
+    """Who is on duty for a case: a department's handlers, a grid's workers, or a role.
+    For the platform's own jobs (SLA warnings), which address people by duty."""
+    return repository.user_ids_for_duty(
+        session,
+        department_id=department_id,
+        grid_path=grid_path,
+        roles=[r.value for r in roles or []],
+    )

@@ -101,6 +101,10 @@ class Event(Base):
     reporter_key: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # When the case turns yellow; kept beside the deadline so the SLA scan is one indexed range.
+    warn_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # How far the SLA scan has gone with this case: 0 nothing, 1 warned, 2 overdue handled.
+    sla_stage: Mapped[int] = mapped_column(Integer, default=0)
     workflow_instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
     classified_by: Mapped[str] = mapped_column(String(40), default="reporter")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)

@@ -103,3 +103,19 @@ def get_category(session: Session, code: str) -> EventCategory | None:
 def add_categories(session: Session, rows: list[dict[str, Any]]) -> None:
     session.add_all(EventCategory(**row) for row in rows)
     session.flush()
+
+
+@unscoped("the SLA scan is the platform's own job over every case")
+def due_for_warning(session: Session, moment: datetime, limit: int) -> list[Event]:
+    stmt = select(Event).where(
+        Event.status.in_(OPEN_STATES), Event.sla_stage == 0, Event.warn_at <= moment
+    )
+    return list(session.scalars(stmt.order_by(Event.warn_at).limit(limit)))
+
+
+@unscoped("the SLA scan is the platform's own job over every case")
+def due_overdue(session: Session, moment: datetime, limit: int) -> list[Event]:
+    stmt = select(Event).where(
+        Event.status.in_(OPEN_STATES), Event.sla_stage < 2, Event.deadline_at <= moment
+    )
+    return list(session.scalars(stmt.order_by(Event.deadline_at).limit(limit)))

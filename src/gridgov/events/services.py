@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
-from gridgov.accounts.permissions import Perm
+from gridgov.accounts.permissions import Perm, Role
 from gridgov.config import get_settings
 from gridgov.events import repository
 from gridgov.events.catalog import CATEGORIES, DEFAULT_WORKFLOW, EVENT_WORKFLOW, OTHER_CATEGORY
@@ -21,9 +22,10 @@ from gridgov.events.repository import EventFilter
 from gridgov.events.schemas import ActionIn, EventIn
 from gridgov.kit import geo
 from gridgov.kit.calendar import WorkCalendar
-from gridgov.kit.clock import now, to_local
+from gridgov.kit.clock import format_local, now, to_local
 from gridgov.kit.errors import InvalidInput, NotFound, PermissionDenied
 from gridgov.kit.pagination import PageParams
+from gridgov.notifications import services as notifications
 from gridgov.orgs import services as orgs
 from gridgov.regions import services as regions
 from gridgov.registry import services as registry
@@ -161,13 +163,15 @@ def intake(
         reporter_id=actor.id,
         reporter_key=key,
         idempotency_key=idempotency_key,
-        deadline_at=calendar().add_working_hours(moment, hours),
+        deadline_at=moment,  # set just below, with the warning time that goes with it
+        warn_at=moment,
         classified_by=classified_by,
         created_at=moment,
         extra={"suggested_department": category.default_department_code}
         if category.default_department_code
         else {},
     )
+    set_deadline(event, calendar().add_working_hours(moment, hours))
     repository.add_event(session, event)
     event.code = f"SJ{to_local(moment, get_settings().timezone):%Y%m%d}{event.id:07d}"
     instance = workflow.start(
@@ -309,13 +313,13 @@ def _after(session: Session, event: Event, moved: workflow.Moved, payload: dict[
         event.level = LEVEL_ORDER[LEVEL_ORDER.index(Level(event.level)) + 1].value
     elif action == "approve_extension":
         requested = _last_step_data(session, moved.instance, "request_extension").get("hours", 0)
-        event.deadline_at = calendar().add_working_hours(event.deadline_at, float(requested))
+        set_deadline(event, calendar().add_working_hours(event.deadline_at, float(requested)))
     elif action == "resume":
         suspended_at = _last_step_time(session, moved.instance, "suspend")
         if suspended_at is not None:
             # The clock stopped while suspended: the deadline moves by the time lost.
             lost = calendar().working_hours_between(suspended_at, at)
-            event.deadline_at = calendar().add_working_hours(event.deadline_at, lost)
+            set_deadline(event, calendar().add_working_hours(event.deadline_at, lost))
     elif action == "supervise":
         extra["cards"] = [*extra.get("cards", []), payload["card"]]
     elif action == "merge":
@@ -343,6 +347,90 @@ def _last_step_time(session: Session, instance: WorkflowInstance, action: str) -
         if step.action == action:
             return step.at
     return None
+
+
+def set_deadline(event: Event, deadline: datetime) -> None:
+    """A new deadline, the moment the case turns yellow, and a fresh start for the SLA scan."""
+    start = event.created_at
+    share = get_settings().sla_warning_share
+    event.deadline_at = deadline
+    event.warn_at = start + (deadline - start) * share
+    event.sla_stage = 0
+
+
+@dataclass
+class ScanReport:
+    warned: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    notified: int = 0
+
+
+SLA_ACTOR = "sla"
+SCAN_BATCH = 500
+
+
+def scan_deadlines(session: Session, moment: datetime | None = None) -> ScanReport:
+    """The SLA job: warn those on duty when a case turns yellow; when it is overdue, tell them
+    and the center, and escalate it one level (once). Each case is handled once per stage."""
+    moment = moment or now()
+    report = ScanReport()
+    system = Actor.system(SLA_ACTOR)
+    while batch := repository.due_for_warning(session, moment, SCAN_BATCH):
+        for event in batch:
+            event.sla_stage = 1
+            if event.deadline_at > moment:
+                # Already overdue ones are told once, by the overdue pass below.
+                report.notified += len(
+                    _tell(session, event, "sla_warning", "即将超时", center=False)
+                )
+                report.warned += 1
+        session.flush()
+    while batch := repository.due_overdue(session, moment, SCAN_BATCH):
+        for event in batch:
+            report.overdue += 1
+            report.notified += len(_tell(session, event, "sla_overdue", "已超时", center=True))
+            if event.level != Level.DISTRICT.value and event.status in ESCALATABLE:
+                _escalate(session, event, system)
+                report.escalated += 1
+            event.sla_stage = 2
+        session.flush()
+    return report
+
+
+ESCALATABLE = ("reported", "accepted", "dispatched", "handling")
+
+
+def _escalate(session: Session, event: Event, system: Actor) -> None:
+    instance = workflow.instance_for(session, SUBJECT, event.id)
+    moved = workflow.act(
+        session,
+        instance,
+        "escalate",
+        actor=system,
+        expected_version=instance.version,
+        comment="超过办结时限，自动升级",
+    )
+    event.status = moved.instance.state
+    _after(session, event, moved, {})
+
+
+def _tell(session: Session, event: Event, kind: str, what: str, *, center: bool) -> list[int]:
+    users = accounts.user_ids_for_duty(
+        session,
+        department_id=event.department_id,
+        grid_path=None if event.department_id else event.region_path,
+        roles=[Role.CENTER_OPERATOR] if center else [],
+    )
+    notifications.notify(
+        session,
+        users,
+        kind=kind,
+        title=f"事件{what}：{event.title}",
+        body=f"{event.code} 办结时限 {format_local(event.deadline_at, get_settings().timezone)}",
+        link=f"/events/{event.id}",
+    )
+    return users
 
 
 def sla_flag(event: Event, moment: datetime) -> str:

@@ -1,8 +1,8 @@
-"""events and workflow engine
+"""events, workflow engine, notifications
 
 Revision ID: 0003_events
 Revises: 0002_registry
-Create Date: 2026-11-30 09:15:22.246134
+Create Date: 2026-11-30 09:31:26.018438
 """
 
 from __future__ import annotations
@@ -107,6 +107,8 @@ def upgrade() -> None:
         sa.Column("reporter_key", sa.String(length=64), nullable=False),
         sa.Column("idempotency_key", sa.String(length=100), nullable=True),
         sa.Column("deadline_at", gridgov.db.UTCDateTime(), nullable=False),
+        sa.Column("warn_at", gridgov.db.UTCDateTime(), nullable=False),
+        sa.Column("sla_stage", sa.Integer(), nullable=False),
         sa.Column("workflow_instance_id", sa.Integer(), nullable=True),
         sa.Column("classified_by", sa.String(length=40), nullable=False),
         sa.Column("created_at", gridgov.db.UTCDateTime(), nullable=False),
@@ -137,6 +139,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_events_source"), ["source"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_status"), ["status"], unique=False)
         batch_op.create_index("ix_events_status_deadline", ["status", "deadline_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_events_warn_at"), ["warn_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_events_workflow_instance_id"), ["workflow_instance_id"], unique=False
         )
@@ -170,14 +173,43 @@ def upgrade() -> None:
             batch_op.f("ix_workflow_steps_instance_id"), ["instance_id"], unique=False
         )
 
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("link", sa.String(length=300), nullable=False),
+        sa.Column("created_at", gridgov.db.UTCDateTime(), nullable=False),
+        sa.Column("read_at", gridgov.db.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_notifications_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notifications_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_notifications_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notifications_user_id"), ["user_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notifications_user_id"))
+        batch_op.drop_index(batch_op.f("ix_notifications_kind"))
+        batch_op.drop_index(batch_op.f("ix_notifications_created_at"))
+
+    op.drop_table("notifications")
     with op.batch_alter_table("workflow_steps", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_workflow_steps_instance_id"))
 
     op.drop_table("workflow_steps")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_workflow_instance_id"))
+        batch_op.drop_index(batch_op.f("ix_events_warn_at"))
         batch_op.drop_index("ix_events_status_deadline")
         batch_op.drop_index(batch_op.f("ix_events_status"))
         batch_op.drop_index(batch_op.f("ix_events_source"))
