@@ -22,10 +22,37 @@ from sqlalchemy.orm import Session
 from gridgov.app import create_app
 from gridgov.config import Settings
 from gridgov.db import make_engine, session_factory
+from gridgov.events.models import Event
+from gridgov.registry.models import (
+    Building,
+    Camera,
+    Component,
+    House,
+    Household,
+    Person,
+    Place,
+    ResourceRecord,
+    SpecialGroupMember,
+)
 from gridgov.seed.context import Tier
 from gridgov.seed.runner import seed_database
 
 BACKEND = os.environ.get("GRIDGOV_TEST_BACKEND", "sqlite")
+
+# Path parameters naming rows that sit in a region: the scope and personal-data walkers fill
+# them with real ids.
+ROW_PARAMS: dict[str, Any] = {
+    "person_id": Person,
+    "household_id": Household,
+    "building_id": Building,
+    "house_id": House,
+    "component_id": Component,
+    "camera_id": Camera,
+    "place_id": Place,
+    "record_id": ResourceRecord,
+    "member_id": SpecialGroupMember,
+    "event_id": Event,
+}
 PG_ADMIN_URL = os.environ.get(
     "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -159,16 +186,22 @@ def _seeded(url: str, settings: Settings, only: tuple[str, ...] | None = None) -
     return engine
 
 
+def _district(
+    databases: Databases, var_dir: Path, only: tuple[str, ...] | None
+) -> Iterator[tuple[TestClient, Auth, Engine]]:
+    url = databases.new_url()
+    settings = make_settings(var_dir, url)
+    engine = _seeded(url, settings, only=only)
+    with TestClient(create_app(settings, engine)) as test_client:
+        yield test_client, Auth(test_client), engine
+    engine.dispose()
+
+
 @pytest.fixture
 def fresh(databases: Databases, tmp_path: Path) -> Iterator[tuple[TestClient, Auth, Engine]]:
     """A demo district of its own (territory, organisations, accounts; no residents), for tests
     that change things."""
-    url = databases.new_url()
-    settings = make_settings(tmp_path, url)
-    engine = _seeded(url, settings, only=FOUNDATION_ONLY)
-    with TestClient(create_app(settings, engine)) as test_client:
-        yield test_client, Auth(test_client), engine
-    engine.dispose()
+    yield from _district(databases, tmp_path, FOUNDATION_ONLY)
 
 
 @pytest.fixture(scope="session")
@@ -177,12 +210,7 @@ def fresh_registry(
 ) -> Iterator[tuple[TestClient, Auth, Engine]]:
     """A second full demo district, residents included, for tests that change base data, so the
     shared one stays as seeded. A full seed, made once: tests here add rows of their own."""
-    url = databases.new_url()
-    settings = make_settings(tmp_path_factory.mktemp("registry"), url)
-    engine = _seeded(url, settings)
-    with TestClient(create_app(settings, engine)) as test_client:
-        yield test_client, Auth(test_client), engine
-    engine.dispose()
+    yield from _district(databases, tmp_path_factory.mktemp("registry"), None)
 
 
 @pytest.fixture(scope="module")
@@ -191,9 +219,4 @@ def fresh_events(
 ) -> Iterator[tuple[TestClient, Auth, Engine]]:
     """A district with accounts, the default workflow and a thousand recent cases (no residents),
     for one test module that moves cases."""
-    url = databases.new_url()
-    settings = make_settings(tmp_path_factory.mktemp("events"), url)
-    engine = _seeded(url, settings, only=WITH_EVENTS)
-    with TestClient(create_app(settings, engine)) as test_client:
-        yield test_client, Auth(test_client), engine
-    engine.dispose()
+    yield from _district(databases, tmp_path_factory.mktemp("events"), WITH_EVENTS)

@@ -22,41 +22,17 @@ from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import GridAssignment, User
 from gridgov.db import session_factory
-from gridgov.events.models import Event
 from gridgov.kit import idcard
 from gridgov.kit.geojson import loads
 from gridgov.notifications.services import notify
 from gridgov.orgs.models import Organisation
 from gridgov.regions.models import Region
-from gridgov.registry.models import (
-    Building,
-    Camera,
-    Component,
-    House,
-    Household,
-    Person,
-    Place,
-    ResourceRecord,
-    SpecialGroupMember,
-)
-from tests.conftest import Auth
+from tests.conftest import ROW_PARAMS, Auth
 
 OWN_STREET = "370811002"  # 许庄街道
 FOREIGN_STREET = "370811006"  # 南张街道
 ACTOR = "street_xuzhuang"
 SKIP_PATHS = {"/api/v1/auth/login"}  # reachable without an account; tested in test_auth
-ROW_PARAMS: dict[str, Any] = {
-    "person_id": Person,
-    "household_id": Household,
-    "building_id": Building,
-    "house_id": House,
-    "component_id": Component,
-    "camera_id": Camera,
-    "place_id": Place,
-    "record_id": ResourceRecord,
-    "member_id": SpecialGroupMember,
-    "event_id": Event,
-}
 GENERIC_CATEGORY = "public_toilet"
 
 

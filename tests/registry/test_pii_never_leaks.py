@@ -13,35 +13,14 @@ from sqlalchemy.orm import Session
 
 from gridgov.accounts.permissions import ROLE_PERMISSIONS, Perm, Role
 from gridgov.config import Settings
-from gridgov.events.models import Event
 from gridgov.kit.crypto import FieldCipher
 from gridgov.registry.models import (
-    Building,
-    Camera,
-    Component,
-    House,
-    Household,
     Person,
-    Place,
-    ResourceRecord,
-    SpecialGroupMember,
 )
-from tests.conftest import Auth
+from tests.conftest import ROW_PARAMS, Auth
 
 VIEWERS = ["leader", "operator", "comm_370811002001"]
 NUMBERS = re.compile(r"[0-9A-Za-z]{6,}")
-ROW_PARAMS: dict[str, Any] = {
-    "person_id": Person,
-    "household_id": Household,
-    "building_id": Building,
-    "house_id": House,
-    "component_id": Component,
-    "camera_id": Camera,
-    "place_id": Place,
-    "record_id": ResourceRecord,
-    "member_id": SpecialGroupMember,
-    "event_id": Event,
-}
 
 
 def _plain_values(db: Session, cipher: FieldCipher) -> set[str]:

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -48,11 +49,12 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def server(demo_settings: Settings, demo_engine: Engine) -> Iterator[str]:
+@contextmanager
+def serving(settings: Settings, engine: Engine) -> Iterator[str]:
+    """The real app under uvicorn on a free local port, for the browser to talk to."""
     port = _free_port()
     config = uvicorn.Config(
-        create_app(demo_settings, demo_engine), host="127.0.0.1", port=port, log_level="warning"
+        create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"
     )
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
@@ -61,9 +63,17 @@ def server(demo_settings: Settings, demo_engine: Engine) -> Iterator[str]:
     while not instance.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(demo_settings: Settings, demo_engine: Engine) -> Iterator[str]:
+    with serving(demo_settings, demo_engine) as url:
+        yield url
 
 
 def test_login_home_and_region_in_chromium(server: str) -> None:
@@ -95,23 +105,8 @@ def test_login_home_and_region_in_chromium(server: str) -> None:
 @pytest.fixture(scope="module")
 def writable_server(fresh_registry: tuple[Any, Any, Engine]) -> Iterator[tuple[str, Engine]]:
     client, _auth, engine = fresh_registry
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(client.app.state.settings, engine),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", engine
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serving(client.app.state.settings, engine) as url:
+        yield url, engine
 
 
 def _login(page: Any, server: str, username: str) -> None:
