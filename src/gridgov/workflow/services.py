@@ -75,8 +75,19 @@ def save_definition(
     return saved
 
 
+# A saved version never changes, so each is parsed once per process.
+_parsed: dict[int, DefinitionSpec] = {}
+
+
+def spec_of(definition: WorkflowDefinition) -> DefinitionSpec:
+    spec = _parsed.get(definition.id)
+    if spec is None:
+        spec = _parsed[definition.id] = parse(definition.definition)
+    return spec
+
+
 def definition_of(session: Session, instance: WorkflowInstance) -> DefinitionSpec:
-    return parse(repository.get_definition(session, instance.definition_id).definition)
+    return spec_of(repository.get_definition(session, instance.definition_id))
 
 
 def start(
@@ -93,7 +104,7 @@ def start(
     definition = repository.current_definition(session, code)
     if definition is None:
         raise NotFound(f"流程 {code} 未定义", code="workflow_not_found")
-    spec = parse(definition.definition)
+    spec = spec_of(definition)
     moment = now()
     instance = WorkflowInstance(
         definition_id=definition.id,
@@ -288,14 +299,14 @@ def initial_state(session: Session, code: str) -> str:
     definition = repository.current_definition(session, code)
     if definition is None:
         raise NotFound(f"流程 {code} 未定义（gridgov events init）", code="workflow_not_found")
-    return parse(definition.definition).initial
+    return spec_of(definition).initial
 
 
 def state_labels(session: Session, code: str) -> dict[str, str]:
     definition = repository.current_definition(session, code)
     if definition is None:
         return {}
-    return {name: state.label for name, state in parse(definition.definition).states.items()}
+    return {name: state.label for name, state in spec_of(definition).states.items()}
 
 
 def list_definitions(session: Session, *, actor: Actor) -> list[WorkflowDefinition]:

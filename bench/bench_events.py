@@ -1,0 +1,233 @@
+"""Event intake through HTTP with the full pipeline, and list/filter latency at scale.
+
+1. Seeds a district (territory, accounts, workflow; no residents) into a throwaway database and
+   serves the real app with uvicorn on a local port.
+2. Intake: N reports POSTed over HTTP (locate, classify, deadline, workflow start, timeline
+   hash), from 1 and from 4 concurrent clients. Target: at least 300 events/s on SQLite.
+3. Lists: bulk-loads synthetic historical events up to --events rows (default 1,000,000), then
+   times list requests with the filters a workbench uses, as the center and as a street.
+   Target: p95 under 50 ms.
+
+    python bench/bench_events.py [--reports 2000] [--events 1000000] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import uvicorn
+from sqlalchemy import insert, select
+
+from gridgov.app import create_app
+from gridgov.config import Settings
+from gridgov.db import make_engine, unit_of_work
+from gridgov.events.catalog import CATEGORIES
+from gridgov.events.models import Event
+from gridgov.regions.models import Region
+from gridgov.seed.context import Tier
+from gridgov.seed.runner import seed_database
+from gridgov.seed.territory import build_district
+
+INTAKE_TARGET = 300.0
+LIST_TARGET_MS = 50.0
+
+
+def serve(settings: Settings, url: str) -> tuple[str, uvicorn.Server]:
+    engine = make_engine(url)
+    config = uvicorn.Config(
+        create_app(settings, engine), host="127.0.0.1", port=8765, log_level="error"
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return "http://127.0.0.1:8765", server
+
+
+def token(base: str, username: str, password: str) -> dict[str, str]:
+    response = httpx.post(
+        f"{base}/api/v1/auth/login", json={"username": username, "password": password}
+    )
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def intake(
+    base: str, headers: dict[str, str], points: list[tuple[float, float]], clients: int
+) -> float:
+    leaves = [code for code, _n, parent, *_ in CATEGORIES if parent]
+
+    def run(chunk: list[tuple[float, float]]) -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            for i, (lon, lat) in enumerate(chunk):
+                response = client.post(
+                    "/api/v1/events",
+                    json={
+                        "title": "巡查发现问题",
+                        "category_code": leaves[i % len(leaves)],
+                        "source": "grid_worker",
+                        "location": {"lon": lon, "lat": lat},
+                    },
+                )
+                assert response.status_code == 201, response.text
+
+    chunks = [points[i::clients] for i in range(clients)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(run, chunks))
+    return len(points) / (time.perf_counter() - started)
+
+
+def bulk_history(url: str, total: int, seed: int) -> None:
+    """Synthetic closed and open cases, straight into the table: only for list timings."""
+    rnd = random.Random(seed)
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        grids = list(
+            session.execute(
+                select(Region.path, Region.centroid_lon, Region.centroid_lat).where(
+                    Region.level == "grid"
+                )
+            )
+        )
+        have = session.query(Event).count()
+    leaves = [code for code, _n, parent, *_ in CATEGORIES if parent]
+    statuses = (
+        ["rated"] * 70
+        + ["closed"] * 15
+        + ["handling"] * 6
+        + ["accepted"] * 4
+        + ["reported"] * 3
+        + ["voided"] * 2
+    )
+    now = datetime.now(UTC)
+    batch: list[dict[str, object]] = []
+    with engine.begin() as connection:
+        for n in range(have, total):
+            path, lon, lat = rnd.choice(grids)
+            created = now - timedelta(minutes=rnd.randrange(3 * 365 * 24 * 60))
+            status = rnd.choice(statuses)
+            deadline = created + timedelta(hours=rnd.choice([8, 16, 24, 40, 72]))
+            batch.append(
+                {
+                    "code": f"H{n:09d}",
+                    "title": "历史事件",
+                    "description": "",
+                    "category_code": rnd.choice(leaves),
+                    "source": rnd.choice(["citizen", "grid_worker", "hotline", "department"]),
+                    "urgency": "normal",
+                    "lon": lon,
+                    "lat": lat,
+                    "address": "",
+                    "region_path": path,
+                    "special_grids": [],
+                    "status": status,
+                    "level": "grid",
+                    "reporter_key": "bench",
+                    "deadline_at": deadline,
+                    "warn_at": deadline,
+                    "sla_stage": 2,
+                    "classified_by": "reporter",
+                    "created_at": created,
+                    "updated_at": created,
+                    "closed_at": created + timedelta(hours=rnd.randrange(1, 80))
+                    if status in ("rated", "closed")
+                    else None,
+                    "extra": {},
+                }
+            )
+            if len(batch) == 20_000:
+                connection.execute(insert(Event.__table__), batch)  # type: ignore[arg-type]
+                batch = []
+        if batch:
+            connection.execute(insert(Event.__table__), batch)  # type: ignore[arg-type]
+    engine.dispose()
+
+
+def list_timings(
+    base: str, headers: dict[str, str], queries: list[dict[str, str | int]], rounds: int
+) -> list[float]:
+    timings = []
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        for _ in range(rounds):
+            for params in queries:
+                started = time.perf_counter()
+                response = client.get("/api/v1/events", params=params)
+                timings.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, response.text
+    return timings
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reports", type=int, default=2000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        settings = Settings(
+            var_dir=Path(tmp), database_url=url, jobs="off", demo_password="bench-pass"
+        )
+        started = time.perf_counter()
+        seed_database(
+            make_engine(url),
+            settings,
+            tier=Tier.DISTRICT,
+            seed=42,
+            reset=True,
+            progress=lambda *_: None,
+            only=("regions", "organisations", "accounts", "events"),
+        )
+        print(f"seeded in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})")
+        base, server = serve(settings, url)
+        headers = token(base, "operator", "bench-pass")
+        grids = [
+            r.polygon.representative_point()
+            for r in build_district(42).regions
+            if r.level == "grid"
+        ]
+        points = [(p.x, p.y) for p in (grids * (args.reports // len(grids) + 1))[: args.reports]]
+        for clients in (1, 4):
+            rate = intake(base, headers, points, clients)
+            print(
+                f"intake over HTTP, {clients} client(s): {rate:7.1f} events/s  "
+                f"({rate / INTAKE_TARGET:.2f}x the {INTAKE_TARGET:.0f}/s target)"
+            )
+        started = time.perf_counter()
+        bulk_history(url, args.events, 42)
+        print(f"loaded history to {args.events:,} events in {time.perf_counter() - started:.1f} s")
+        queries: list[dict[str, str | int]] = [
+            {},
+            {"status": "reported"},
+            {"status": "handling", "category_code": "03"},
+            {"source": "hotline", "page": 3},
+            {"overdue": "true"},
+            {"region_code": "370811006"},
+            {"created_from": "2026-01-01T00:00:00Z", "created_to": "2026-02-01T00:00:00Z"},
+            {"q": "SJ"},
+        ]
+        for who in ("operator", "street_nanzhang"):
+            timings = list_timings(base, token(base, who, "bench-pass"), queries, rounds=5)
+            print(
+                f"list as {who:<16} p50 {statistics.median(timings):6.1f} ms  "
+                f"p95 {p95(timings):6.1f} ms  "
+                f"({LIST_TARGET_MS / p95(timings):.2f}x the {LIST_TARGET_MS:.0f} ms target)"
+            )
+        server.should_exit = True
+
+
+if __name__ == "__main__":
+    main()
