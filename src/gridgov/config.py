@@ -12,7 +12,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +107,15 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
 
-    def dates(self, text: str) -> frozenset[date]:
+    @field_validator("holidays", "extra_workdays")
+    @classmethod
+    def _dates_parse(cls, text: str) -> str:
+        # Refuse a bad date at start-up rather than at the first deadline computed.
+        cls.dates(text)
+        return text
+
+    @staticmethod
+    def dates(text: str) -> frozenset[date]:
         return frozenset(
             date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()
         )
