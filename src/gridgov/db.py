@@ -52,6 +52,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Scope filters are path-prefix LIKEs; SQLite can answer those from an index only when
+    # LIKE is case-sensitive. Codes and paths are digits, so nothing else changes meaning.
+    cursor.execute("PRAGMA case_sensitive_like=ON")
     # Several processes (server, worker, CLI) share the file: wait instead of failing at once.
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
