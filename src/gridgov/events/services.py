@@ -5,6 +5,7 @@ engine, whose timeline is the case's tamper-evident record."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -147,7 +148,7 @@ def intake(
     moment = now()
     hours = category.time_limit_hours * URGENCY_FACTOR[data.urgency]
     event = Event(
-        code=f"T{moment.timestamp():.6f}",  # replaced below once the id is known
+        code=f"T{uuid.uuid4().hex[:20]}",  # replaced below once the id is known
         title=data.title,
         description=data.description,
         category_code=category.code,
