@@ -143,7 +143,12 @@ def list_events(
     versions = services.versions(session, rows)
     names = _category_names(session, actor)
     labels = services.state_labels(session)
-    return Page.of([event_out(e, versions[e.id], names, labels) for e in rows], total, page)
+    return Page.of(
+        [event_out(e, versions[e.id], names, labels) for e in rows],
+        total,
+        page,
+        cap=services.LIST_COUNT_CAP,
+    )
 
 
 @router.get("/events/{event_id}", response_model=EventDetail, summary="事件详情与处置时间线")

@@ -78,6 +78,7 @@ class Event(Base):
         UniqueConstraint("reporter_key", "idempotency_key"),
         Index("ix_events_lon_lat", "lon", "lat"),
         Index("ix_events_status_deadline", "status", "deadline_at"),
+        Index("ix_events_status_category", "status", "category_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

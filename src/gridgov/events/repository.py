@@ -42,6 +42,9 @@ class EventFilter:
     query: str | None = None
 
 
+# Lists count at most this many matches (and say so): exact totals over millions of cases
+# cost more than the page.
+LIST_COUNT_CAP = 10_000
 OPEN_STATES = ("reported", "accepted", "dispatched", "handling", "feedback")
 
 
@@ -76,7 +79,9 @@ def list_events(
                 Event.address.contains(filters.query, autoescape=True),
             )
         )
-    return fetch_page(session, stmt.where(*conditions), page, Event.id.desc())
+    # Overdue lists read most-overdue first, which is also the order of their index.
+    order = (Event.deadline_at, Event.id) if filters.overdue_at is not None else (Event.id.desc(),)
+    return fetch_page(session, stmt.where(*conditions), page, *order, cap=LIST_COUNT_CAP)
 
 
 @unscoped("an idempotency key belongs to its reporter, who may always see what they sent")

@@ -33,6 +33,7 @@ from gridgov.registry import services as registry
 from gridgov.workflow import services as workflow
 from gridgov.workflow.models import WorkflowInstance, WorkflowStep
 
+LIST_COUNT_CAP = repository.LIST_COUNT_CAP
 # Urgent cases get half the category's time, critical ones a quarter.
 URGENCY_FACTOR = {Urgency.NORMAL: 1.0, Urgency.URGENT: 0.5, Urgency.CRITICAL: 0.25}
 SUBJECT = "event"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -32,19 +32,36 @@ def page_params(
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(description="rows matching; at most the cap when total_capped is true")
     page: int
     page_size: int
+    total_capped: bool = Field(
+        default=False, description="true when more rows match than were counted"
+    )
 
     @classmethod
-    def of(cls, items: list[T], total: int, params: PageParams) -> Page[T]:
-        return cls(items=items, total=total, page=params.page, page_size=params.page_size)
+    def of(cls, items: list[T], total: int, params: PageParams, cap: int | None = None) -> Page[T]:
+        capped = cap is not None and total > cap
+        return cls(
+            items=items,
+            total=min(total, cap) if cap is not None else total,
+            page=params.page,
+            page_size=params.page_size,
+            total_capped=capped,
+        )
 
 
 def fetch_page(
-    session: Session, stmt: Select[T], params: PageParams, *order_by: Any
+    session: Session, stmt: Select[T], params: PageParams, *order_by: Any, cap: int | None = None
 ) -> tuple[list[T], int]:
-    """One page of a single-entity query, and the total the query would return unpaged."""
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    """One page of a single-entity query, and the total the query would return unpaged.
+
+    With ``cap``, counting stops after cap + 1 rows: on tables of millions an exact total of a
+    broad filter costs more than the page itself, and "more than 10,000" is what a person reads.
+    """
+    counted = stmt.with_only_columns(stmt.selected_columns[0]).order_by(None)
+    if cap is not None:
+        counted = counted.limit(cap + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     rows = session.scalars(stmt.order_by(*order_by).offset(params.offset).limit(params.page_size))
     return list(rows), total

@@ -98,7 +98,7 @@ def events_page(
             Filter("region_code", "区域编码", region_code),
             Filter("overdue", "是否超时", overdue, [("true", "只看超时")]),
         ],
-        pager=pager(request, page, total),
+        pager=pager(request, page, total, cap=services.LIST_COUNT_CAP),
         empty="没有符合条件的事件。",
     )
 

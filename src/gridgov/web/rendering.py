@@ -46,7 +46,11 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
 
 
-def pager(request: Request, page: int, total: int) -> dict[str, Any]:
+def pager(request: Request, page: int, total: int, cap: int | None = None) -> dict[str, Any]:
+    """Links for a list page. With ``cap``, a total above it reads "cap+" (it was not counted
+    further)."""
+    capped = cap is not None and total > cap
+    total = min(total, cap) if cap is not None else total
     pages = max(1, -(-total // PAGE_SIZE))
     params = dict(request.query_params)
 
@@ -56,7 +60,7 @@ def pager(request: Request, page: int, total: int) -> dict[str, Any]:
     return {
         "page": page,
         "pages": pages,
-        "total": total,
+        "total": f"{total:,}+" if capped else total,
         "prev": link(page - 1) if page > 1 else None,
         "next": link(page + 1) if page < pages else None,
     }

@@ -2,7 +2,7 @@
 
 Revision ID: 0003_events
 Revises: 0002_registry
-Create Date: 2026-11-30 09:31:26.018438
+Create Date: 2026-11-30 09:58:12.857597
 """
 
 from __future__ import annotations
@@ -138,6 +138,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_events_reporter_id"), ["reporter_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_source"), ["source"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "ix_events_status_category", ["status", "category_code"], unique=False
+        )
         batch_op.create_index("ix_events_status_deadline", ["status", "deadline_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_warn_at"), ["warn_at"], unique=False)
         batch_op.create_index(
@@ -211,6 +214,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_events_workflow_instance_id"))
         batch_op.drop_index(batch_op.f("ix_events_warn_at"))
         batch_op.drop_index("ix_events_status_deadline")
+        batch_op.drop_index("ix_events_status_category")
         batch_op.drop_index(batch_op.f("ix_events_status"))
         batch_op.drop_index(batch_op.f("ix_events_source"))
         batch_op.drop_index(batch_op.f("ix_events_reporter_id"))
