@@ -154,15 +154,18 @@ def bulk_history(url: str, total: int, seed: int) -> None:
 
 def list_timings(
     base: str, headers: dict[str, str], queries: list[dict[str, str | int]], rounds: int
-) -> list[float]:
-    timings = []
+) -> dict[str, list[float]]:
+    """Milliseconds per request, by query (the first round warms caches and is dropped)."""
+    timings: dict[str, list[float]] = {str(q): [] for q in queries}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-        for _ in range(rounds):
+        for round_no in range(rounds + 1):
             for params in queries:
                 started = time.perf_counter()
                 response = client.get("/api/v1/events", params=params)
-                timings.append((time.perf_counter() - started) * 1000)
+                elapsed = (time.perf_counter() - started) * 1000
                 assert response.status_code == 200, response.text
+                if round_no:
+                    timings[str(params)].append(elapsed)
     return timings
 
 
@@ -220,7 +223,10 @@ def main() -> None:
             {"q": "SJ"},
         ]
         for who in ("operator", "street_nanzhang"):
-            timings = list_timings(base, token(base, who, "bench-pass"), queries, rounds=5)
+            by_query = list_timings(base, token(base, who, "bench-pass"), queries, rounds=5)
+            for query, values in by_query.items():
+                print(f"    {who:<16} {query:<70} median {statistics.median(values):6.1f} ms")
+            timings = [t for values in by_query.values() for t in values]
             print(
                 f"list as {who:<16} p50 {statistics.median(timings):6.1f} ms  "
                 f"p95 {p95(timings):6.1f} ms  "

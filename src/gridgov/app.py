@@ -22,16 +22,21 @@ from gridgov.audit.api import router as audit_router
 from gridgov.config import Settings, get_settings
 from gridgov.db import get_engine
 from gridgov.events.api import router as events_router
+from gridgov.events.intake_api import router as intake_router
 from gridgov.jobs import scheduler
 from gridgov.kit.errors import AppError
+from gridgov.media.api import router as media_router
 from gridgov.notifications.api import router as notifications_router
 from gridgov.orgs.api import router as orgs_router
 from gridgov.regions.api import router as regions_router
 from gridgov.registry.api import router as registry_router
 from gridgov.web import STATIC_DIR
 from gridgov.web.events_pages import router as events_pages_router
+from gridgov.web.hotline_pages import router as hotline_pages_router
 from gridgov.web.pages import router as pages_router
 from gridgov.web.registry_pages import router as registry_pages_router
+from gridgov.web.workbench_pages import router as workbench_pages_router
+from gridgov.web.workflow_pages import router as workflow_pages_router
 from gridgov.workflow.api import router as workflow_router
 
 SWAGGER_UI = "/static/vendor/swagger-ui-dist-5.35.0"
@@ -148,13 +153,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         regions_router,
         orgs_router,
         registry_router,
+        intake_router,  # before events: /events/import is not an event id
         events_router,
+        media_router,
         workflow_router,
         notifications_router,
         audit_router,
         pages_router,
         registry_pages_router,
+        hotline_pages_router,  # before the events pages, for the same reason
         events_pages_router,
+        workbench_pages_router,
+        workflow_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

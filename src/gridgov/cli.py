@@ -41,6 +41,8 @@ audit_app = typer.Typer(help="审计", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
+# New cases per minute that `gridgov demo` simulates in the background.
+DEMO_SIMULATE_RATE = 2.0
 DEMO_LOGINS = (
     ("admin", "管理员"),
     ("leader", "领导"),
@@ -171,12 +173,24 @@ def serve(
 def demo(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
+    simulate: Annotated[
+        bool, typer.Option(help="keep creating and moving cases in the background")
+    ] = True,
+    simulate_rate: Annotated[
+        float, typer.Option(help="new cases per minute while simulating")
+    ] = DEMO_SIMULATE_RATE,
 ) -> None:
-    """Create and seed the database if there is none, then serve the demo."""
+    """Create and seed the database if there is none, then serve the demo (with `gridgov
+    simulate` running in the background unless --no-simulate)."""
     settings = get_settings()
     if not is_seeded(get_engine(settings)):
-        console.print("首次运行：生成演示辖区（太白湖新区）……")
+        console.print(
+            "首次运行：生成演示辖区（太白湖新区）及三年 30 万件历史事件，"
+            "需要几分钟（双核机器约 3–5 分钟，视机器忙闲而定），进度如下……"
+        )
         _print_report(_run_seed(Tier.DISTRICT, 42, reset=False))
+    if simulate:
+        _start_simulation(simulate_rate)
     url = f"http://{host or settings.host}:{port or settings.port}"
     console.print(f"\n[bold]gridgov 演示已启动：{url}[/bold]")
     console.print(
@@ -186,6 +200,61 @@ def demo(
         console.print(f"  {username:<22} {label}")
     console.print("全部账号：gridgov users list\n")
     serve(host=host, port=port)
+
+
+def _start_simulation(rate: float) -> None:
+    """`gridgov simulate` in a daemon thread of the demo process: it stops with the server."""
+    import threading
+
+    from gridgov import simulate
+
+    def loop() -> None:
+        try:
+            simulate.run(
+                get_engine(), rate=rate, echo=lambda line: console.print(f"[dim]模拟：{line}[/dim]")
+            )
+        except Exception as exc:  # the demo keeps serving without it
+            console.print(f"[red]模拟已停止：{exc}[/red]")
+
+    threading.Thread(target=loop, name="gridgov-simulate", daemon=True).start()
+    console.print(f"后台模拟：每分钟新增约 {rate:g} 件事件并推进未结事件（--no-simulate 关闭）")
+
+
+@app.command("simulate")
+def simulate_command(
+    rate: Annotated[
+        float, typer.Option(min=0, help="new cases per minute (each moved about six times)")
+    ] = 6.0,
+    interval: Annotated[
+        float, typer.Option(min=0.5, help="seconds between ticks; each tick is one commit")
+    ] = 10.0,
+    duration: Annotated[
+        float | None, typer.Option(help="stop after this many seconds (default: Ctrl-C)")
+    ] = None,
+    ticks: Annotated[int | None, typer.Option(min=1, help="stop after this many ticks")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed, for a repeatable run")] = None,
+) -> None:
+    """Keep the demo alive: new cases through the real intake and open cases moved along the
+    loop by the accounts whose work it is, one committed tick at a time."""
+    from gridgov import simulate
+
+    engine = get_engine()
+    if not is_seeded(engine):
+        console.print("[red]数据库为空：请先运行 gridgov seed 或 gridgov demo[/red]")
+        raise typer.Exit(code=1)
+    console.print(
+        f"gridgov simulate：每分钟约 {rate:g} 件新事件，每 {interval:g} 秒提交一轮（Ctrl-C 停止）"
+    )
+    total = simulate.run(
+        engine,
+        rate=rate,
+        interval=interval,
+        duration=duration,
+        ticks=ticks,
+        seed=seed,
+        echo=console.print,
+    )
+    console.print(f"合计：{simulate.summary(total)}")
 
 
 @users_app.command("list")
@@ -339,6 +408,76 @@ def events_init() -> None:
     with unit_of_work(get_engine()) as session:
         added = events.install_defaults(session, actor=Actor.system("cli"))
     console.print(f"installed {added} defaults" if added else "defaults already installed")
+
+
+@events_app.command("import")
+def events_import(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX")],
+    dry_run: Annotated[bool, typer.Option(help="check and report only")] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="import the good rows and report the bad ones")
+    ] = False,
+    crs: Annotated[str, typer.Option(help="wgs84, gcj02 or bd09 when no 坐标系 column")] = "gcj02",
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as-user",
+            help="import as this account, so its earlier web imports count as already imported",
+        ),
+    ] = None,
+) -> None:
+    """Import 12345 hotline work orders as cases (source hotline); every row is checked first."""
+    from gridgov.events import hotline
+    from gridgov.kit.crypto import FieldCipher
+
+    if crs not in ("wgs84", "gcj02", "bd09"):
+        console.print("[red]--crs 应为 wgs84、gcj02 或 bd09[/red]")
+        raise typer.Exit(code=2)
+    settings = get_settings()
+    with progress_bar() as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage} {path.name}", total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        try:
+            with unit_of_work(get_engine(settings)) as session:
+                actor = Actor.system("hotline-import")
+                if as_user:
+                    users = accounts.all_users_for_operator(session)
+                    user = next((u for u in users if u.username == as_user), None)
+                    if user is None:
+                        console.print(f"[red]账号 {as_user} 不存在[/red]")
+                        raise typer.Exit(code=1)
+                    actor = accounts.actor_for(session, user)
+                report = hotline.import_workorders(
+                    session,
+                    path.read_bytes(),
+                    path.name,
+                    actor=actor,
+                    cipher=FieldCipher(settings.effective_data_key()),
+                    dry_run=dry_run,
+                    skip_invalid=skip_invalid,
+                    crs=crs,  # type: ignore[arg-type]
+                    progress=progress,
+                )
+        except AppError as exc:
+            console.print(f"[red]{exc.code}: {exc.message}[/red]")
+            raise typer.Exit(code=1) from exc
+    for error in report.errors[:50]:
+        console.print(f"  第 {error.row} 行 [{error.column}] {error.code}: {error.message}")
+    if report.invalid and len(report.errors) > 50:
+        console.print(f"  …… 另有 {len(report.errors) - 50} 处错误")
+    console.print(
+        f"{report.rows} 行：新增 {report.created}，此前已导入 {report.already_imported}，"
+        f"错误 {report.invalid} 行，合格 {report.valid} 行，用时 {report.seconds:.1f} s"
+        + ("（有错误行，未导入任何工单；--skip-invalid 导入合格行）" if report.rejected else "")
+        + ("（试运行，未写入）" if dry_run else "")
+    )
+    if report.rejected:
+        raise typer.Exit(code=1)
 
 
 @audit_app.command("verify")

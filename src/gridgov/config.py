@@ -82,6 +82,30 @@ class Settings(BaseSettings):
         lt=1,
         description="Share of a case's time limit after which it turns yellow (warning).",
     )
+    duplicate_radius_m: float = Field(
+        default=100,
+        gt=0,
+        le=5000,
+        description="A new case is flagged as a possible duplicate of an open case of the same "
+        "category within this many metres…",
+    )
+    duplicate_window_hours: float = Field(
+        default=72,
+        gt=0,
+        le=24 * 90,
+        description="…reported within this many hours before it.",
+    )
+    self_settle_check_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of 自办结 cases (settled on the spot) drawn for a check.",
+    )
+    export_max_rows: int = Field(
+        default=100_000,
+        gt=0,
+        description="Most cases one CSV/XLSX export may hold (narrow the filters for more).",
+    )
     jobs: str = Field(
         default="inprocess",
         pattern="^(inprocess|off)$",
@@ -90,12 +114,44 @@ class Settings(BaseSettings):
             "`off` when a separate `gridgov worker` process runs them."
         ),
     )
+    alarm_webhook_secret: str = Field(
+        default="",
+        description=(
+            "Shared secret of the sensor/video alarm webhook `POST /api/v1/webhooks/alarms` "
+            "(HMAC-SHA256 signature). Empty disables the webhook (503 `webhook_disabled`)."
+        ),
+    )
+    alarm_webhook_tolerance_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="How far an alarm's signed timestamp may be from the server clock (replay).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `gridgov serve` binds to.")
     port: int = Field(default=8000, description="Port `gridgov serve` and `gridgov demo` use.")
     secure_cookies: bool = Field(
         default=False,
         description="Mark the page session cookie Secure (set true behind HTTPS).",
     )
+    media_dir: str = Field(
+        default="",
+        description="Directory for uploaded photos and videos. Empty means `<var_dir>/media`.",
+    )
+    media_max_image_mb: float = Field(
+        default=10, gt=0, description="Largest photo (JPEG, PNG, WebP) one upload may be, in MB."
+    )
+    media_max_video_mb: float = Field(
+        default=100, gt=0, description="Largest video (MP4, MOV, WebM) one upload may be, in MB."
+    )
+    media_max_megapixels: float = Field(
+        default=64,
+        gt=0,
+        description="Largest photo in millions of pixels (refuses decompression bombs).",
+    )
+
+    @property
+    def effective_media_dir(self) -> Path:
+        return Path(self.media_dir) if self.media_dir else self.var_dir / "media"
 
     @property
     def effective_database_url(self) -> str:

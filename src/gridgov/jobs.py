@@ -6,17 +6,27 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from gridgov.accounts.actor import Actor
 from gridgov.db import unit_of_work
 from gridgov.events import services as events
+from gridgov.events.schemas import ActionIn
 from gridgov.kit.scheduler import Job, Scheduler
+from gridgov.workflow.models import WorkflowInstance
+from gridgov.workflow.sla import StepScanReport, SubjectHooks, SubjectInfo, scan_step_deadlines
 
 log = logging.getLogger("gridgov.jobs")
 
 
 def sla_scan(engine: Engine) -> events.ScanReport:
-    with unit_of_work(engine) as session:
-        report = events.scan_deadlines(session)
+    """Case deadlines, then workflow step deadlines, each in its own transaction (one failing
+    does not hold back the other)."""
+    try:
+        with unit_of_work(engine) as session:
+            report = events.scan_deadlines(session)
+    finally:
+        step_scan(engine)
     if report.warned or report.overdue:
         log.info(
             "SLA scan: %d warned, %d overdue, %d escalated, %d notified",
@@ -30,3 +40,45 @@ def sla_scan(engine: Engine) -> events.ScanReport:
 
 def scheduler(engine: Engine) -> Scheduler:
     return Scheduler([Job("sla_scan", timedelta(minutes=1), lambda: sla_scan(engine))])
+
+
+def _event_info(session: Session, instance: WorkflowInstance) -> SubjectInfo:
+    event = events.get_event(session, instance.subject_id, actor=Actor.system(events.SLA_ACTOR))
+    return SubjectInfo(f"{event.code} {event.title}", f"/events/{event.id}", event.department_id)
+
+
+def _perform_on_event(
+    session: Session, instance: WorkflowInstance, action: str, comment: str, actor: Actor
+) -> None:
+    # Through the case's own service, so its status, level and deadline follow the move.
+    data = ActionIn(version=instance.version, comment=comment)
+    events.act(session, instance.subject_id, action, data, actor=actor)
+
+
+# How the step scan reaches each kind of subject the engine runs.
+STEP_HOOKS: dict[str, SubjectHooks] = {
+    events.SUBJECT: SubjectHooks(
+        info=_event_info,
+        perform=_perform_on_event,
+    )
+}
+
+
+def scan_steps(session: Session) -> StepScanReport:
+    return scan_step_deadlines(session, hooks=STEP_HOOKS)
+
+
+def step_scan(engine: Engine) -> StepScanReport:
+    with unit_of_work(engine) as session:
+        report = scan_steps(session)
+    if report.warned or report.overdue or report.rules:
+        log.info(
+            "Step SLA scan: %d warned, %d overdue, %d rules (%d acted, %d refused), %d notified",
+            report.warned,
+            report.overdue,
+            report.rules,
+            report.performed,
+            report.failed,
+            report.notified,
+        )
+    return report

@@ -22,6 +22,7 @@ FEATURE_MODELS = (
     "gridgov.workflow.models",
     "gridgov.events.models",
     "gridgov.notifications.models",
+    "gridgov.media.models",
 )
 
 

@@ -15,6 +15,7 @@ from gridgov.events.services import verify_timelines
 from gridgov.orgs.models import Organisation
 from gridgov.workflow.models import WorkflowStep
 from tests.conftest import Auth
+from tests.media.test_media import png
 
 Fresh = tuple[TestClient, Auth, Engine]
 
@@ -303,7 +304,19 @@ def test_branches_extension_suspend_escalate_supervise_instruct_merge_self_settl
     assert merged["timeline"][-1]["data"]["target_code"] == original["code"]
 
     settled = _report(client, auth("gw_370811006002001"), title="垃圾堆放", location=where).json()
-    settled = _do(client, auth("gw_370811006002001"), settled, "self_settle", comment="已现场清理")
+    after = client.post(
+        "/api/v1/media",
+        files={"file": ("after.png", png(), "image/png")},
+        headers=auth("gw_370811006002001"),
+    ).json()
+    settled = _do(
+        client,
+        auth("gw_370811006002001"),
+        settled,
+        "self_settle",
+        comment="已现场清理",
+        media_ids=[after["id"]],
+    )
     assert settled["status"] == "closed" and settled["closed_at"] and settled["sla"] == "done"
     by_operator = _report(client, operator, source="hotline", location=where).json()
     refused = client.post(

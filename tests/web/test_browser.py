@@ -152,3 +152,28 @@ def test_edit_forms_write_through_the_api(writable_server: tuple[str, Engine]) -
         page.wait_for_selector("text=WC-BROWSER-1")
         browser.close()
     assert [e for e in errors if "422" not in e] == []
+
+
+def test_bulk_accept_from_the_workbench(writable_server: tuple[str, Engine]) -> None:
+    server, _ = writable_server
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        _login(page, server, "operator")
+        page.goto(f"{server}/workbench?tab=new")
+        chosen = [
+            box.get_attribute("value") for box in page.query_selector_all("input[name=item]")
+        ][:2]
+        for value in chosen:
+            page.check(f"input[name=item][value='{value}']")
+        page.select_option("select[name=action]", "accept")
+        with page.expect_navigation():  # the page reloads once every chosen case succeeded
+            page.click("form[data-bulk] button[type=submit]")
+        left = [box.get_attribute("value") for box in page.query_selector_all("input[name=item]")]
+        assert not set(chosen) & set(left)
+        page.goto(f"{server}/events/{chosen[0]}")
+        assert "已受理" in page.inner_text("main")
+        browser.close()
+    assert errors == []

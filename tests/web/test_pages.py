@@ -93,3 +93,28 @@ def test_event_pages_show_queue_timeline_and_actions(
     assert grids and all(code.startswith("370811111") for code in grids)
     overdue = operator.get("/events", params={"overdue": ""})
     assert overdue.status_code == 200
+
+
+def test_workbench_tabs_follow_the_role_and_map_the_cases(
+    demo_settings: Settings, demo_engine: Engine
+) -> None:
+    operator = _logged_in(demo_settings, demo_engine, "operator")
+    queue = operator.get("/workbench").text
+    tabs = re.findall(r'href="/workbench\?tab=(\w+)"', queue)
+    assert tabs[:2] == ["new", "accepted"] and "to_receive" not in tabs
+    rows = re.findall(r'name="item" value="(\d+)" data-version="(\d+)"', queue)
+    assert rows, "the demo has new cases, each with a checkbox for bulk actions"
+    assert "批量受理" in queue and "导出 Excel" in queue
+    assert queue.count('<circle class="case') == len(rows)
+
+    handler = _logged_in(demo_settings, demo_engine, "dept_cg")
+    tabs = re.findall(r'href="/workbench\?tab=(\w+)"', handler.get("/workbench").text)
+    assert tabs[0] == "to_receive" and "assisting" in tabs and "new" not in tabs
+
+    street = _logged_in(demo_settings, demo_engine, "street_yutun")
+    listing = street.get("/workbench", params={"tab": "all"}).text
+    grids = set(re.findall(r"<td>(370811\d{9})</td>", listing))
+    assert grids and all(code.startswith("370811111") for code in grids)
+
+    citizen = _logged_in(demo_settings, demo_engine, "citizen1")
+    assert "批量" not in citizen.get("/workbench").text

@@ -50,6 +50,16 @@ class Scope:
         return self.department_ids is None or department_id in self.department_ids
 
 
+def path_prefix(column: ColumnElement[str] | Any, prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``, as a plain ``LIKE 'prefix%'`` with the whole pattern
+    in one parameter: SQLite (with case-sensitive LIKE) and PostgreSQL (C collation or a
+    pattern-ops index) answer that from an index range. Region paths are codes and slashes;
+    only a prefix holding LIKE's wildcards needs the escaped form, which scans."""
+    if any(ch in prefix for ch in "%_\\"):
+        return column.startswith(prefix, autoescape=True)
+    return column.like(prefix + "%")
+
+
 def apply_scope(
     stmt: SelectT,
     scope: Scope,
@@ -71,9 +81,7 @@ def apply_scope(
     if scope.region_paths is not None:
         if region_path is None or not scope.region_paths:
             return stmt.where(false())
-        stmt = stmt.where(
-            or_(*(region_path.startswith(p, autoescape=True) for p in scope.region_paths))
-        )
+        stmt = stmt.where(or_(*(path_prefix(region_path, p) for p in scope.region_paths)))
     if scope.department_ids is not None and department_id is not None:
         if not scope.department_ids:
             return stmt.where(false())

@@ -1,22 +1,40 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
-from gridgov.events import services
-from gridgov.events.models import Event, Source, Urgency
-from gridgov.events.schemas import ActionIn, CategoryOut, EventDetail, EventIn, EventOut
+from gridgov.db import unit_of_work
+from gridgov.events import export, services
+from gridgov.events.models import AssistStatus, Event, Source, Urgency
+from gridgov.events.repository import EventFilter
+from gridgov.events.schemas import (
+    ActionIn,
+    AssistOut,
+    BulkActionIn,
+    BulkOut,
+    BulkResult,
+    CategoryOut,
+    DuplicateOut,
+    EventDetail,
+    EventIn,
+    EventOut,
+)
 from gridgov.http import ActorDep, SessionDep
 from gridgov.kit.clock import now
+from gridgov.kit.errors import AppError
 from gridgov.kit.pagination import Page, PageParams, page_params
+from gridgov.media import services as media
+from gridgov.media.schemas import MediaOut
 from gridgov.workflow.schemas import ActionOut, StepOut
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Text = Annotated[str | None, Query(max_length=100)]
 
 
@@ -84,6 +102,32 @@ def event_detail(session: Session, event: Event, actor: Actor) -> EventDetail:
             ActionOut(action=t.action, label=t.label, to=t.to, required=t.required)
             for t in view.actions
         ],
+        assists=[
+            AssistOut(
+                department_id=a.assist.department_id,
+                department=a.department,
+                status=AssistStatus(a.assist.status).value,
+                feedback=a.assist.feedback,
+                fed_back_at=a.assist.fed_back_at,
+            )
+            for a in view.assists
+        ],
+        duplicates=[
+            DuplicateOut(
+                id=other.id,
+                code=other.code,
+                title=other.title,
+                status=other.status,
+                distance_m=round(distance, 1),
+                created_at=other.created_at,
+            )
+            for other, distance in view.duplicates
+        ],
+        spot_check=event.spot_check,
+        media=[
+            MediaOut.of(m)
+            for m in media.for_subject(session, services.SUBJECT, event.id, actor=actor)
+        ],
     )
 
 
@@ -109,11 +153,43 @@ def report_event(
     return detail
 
 
-@router.get("/events", response_model=Page[EventOut], summary="事件列表")
-def list_events(
-    session: SessionDep,
-    actor: ActorDep,
-    page: Annotated[PageParams, Depends(page_params)],
+@dataclass(frozen=True)
+class ListQuery:
+    """The filters every case list takes (the list, the export, the workbench)."""
+
+    status: str | None = None
+    category_code: str | None = None
+    source: str | None = None
+    region_code: str | None = None
+    department_id: int | None = None
+    level: str | None = None
+    overdue: bool = False
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    q: str | None = None
+    spot_check: str | None = None
+    assist_pending: bool = False
+
+    def to_filter(self, session: Session, actor: Actor) -> EventFilter:
+        return services.event_filter(
+            session,
+            actor=actor,
+            status=self.status,
+            category_code=self.category_code,
+            source=self.source,
+            region_code=self.region_code,
+            department_id=self.department_id,
+            level=self.level,
+            overdue=self.overdue,
+            created_from=self.created_from,
+            created_to=self.created_to,
+            query=self.q,
+            spot_check=self.spot_check,
+            assist_pending=self.assist_pending,
+        )
+
+
+def list_query(
     status: Text = None,
     category_code: Text = None,
     source: Text = None,
@@ -123,22 +199,40 @@ def list_events(
     overdue: bool = False,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
-    q: Text = None,
+    q: Annotated[str | None, Query(max_length=100, description="标题、编号或地址")] = None,
+    spot_check: Annotated[
+        Literal["pending", "passed", "failed"] | None, Query(description="自办结抽查")
+    ] = None,
+    assist_pending: Annotated[bool, Query(description="本部门待协办反馈")] = False,
+) -> ListQuery:
+    return ListQuery(
+        status,
+        category_code,
+        source,
+        region_code,
+        department_id,
+        level,
+        overdue,
+        created_from,
+        created_to,
+        q,
+        spot_check,
+        assist_pending,
+    )
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
+
+
+@router.get("/events", response_model=Page[EventOut], summary="事件列表")
+def list_events(
+    session: SessionDep,
+    actor: ActorDep,
+    page: Annotated[PageParams, Depends(page_params)],
+    query: ListQueryDep,
 ) -> Page[EventOut]:
-    rows, total = services.list_events(
-        session,
-        actor=actor,
-        status=status,
-        category_code=category_code,
-        source=source,
-        region_code=region_code,
-        department_id=department_id,
-        level=level,
-        overdue=overdue,
-        created_from=created_from,
-        created_to=created_to,
-        query=q,
-        page=page,
+    rows, total = services.search_events(
+        session, query.to_filter(session, actor), actor=actor, page=page
     )
     versions = services.versions(session, rows)
     names = _category_names(session, actor)
@@ -148,6 +242,35 @@ def list_events(
         total,
         page,
         cap=services.LIST_COUNT_CAP,
+    )
+
+
+@router.get(
+    "/events/export",
+    summary="导出事件列表（CSV 或 XLSX，筛选条件同列表）",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}, XLSX_TYPE: {}}},
+        422: {"description": "超过导出上限（export_too_large）"},
+    },
+)
+def export_events(
+    session: SessionDep,
+    actor: ActorDep,
+    query: ListQueryDep,
+    format: Annotated[Literal["csv", "xlsx"], Query(description="文件格式")] = "csv",
+) -> Response:
+    rows = services.export_events(session, query.to_filter(session, actor), actor=actor)
+    table = export.case_rows(rows, _category_names(session, actor), services.state_labels(session))
+    body = export.to_xlsx(table) if format == "xlsx" else export.to_csv(table)
+    stamp = f"{now():%Y%m%d%H%M%S}"
+    return Response(
+        body,
+        media_type=XLSX_TYPE if format == "xlsx" else "text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="events-{stamp}.{format}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -175,3 +298,39 @@ def list_categories(session: SessionDep, actor: ActorDep) -> list[CategoryOut]:
         CategoryOut.model_validate(c, from_attributes=True)
         for c in services.list_categories(session, actor=actor)
     ]
+
+
+@router.post(
+    "/events/bulk-actions",
+    response_model=BulkOut,
+    summary="批量办理（每件案件各自成败，互不影响）",
+)
+def bulk_act(data: BulkActionIn, request: Request, actor: ActorDep) -> BulkOut:
+    results: list[BulkResult] = []
+    fields = data.model_dump(exclude={"action", "items", "version"})
+    for item in data.items:
+        # Each case is its own transaction: one stale or refused case leaves the others done.
+        try:
+            with unit_of_work(request.app.state.engine) as session:
+                event = services.act(
+                    session,
+                    item.id,
+                    data.action,
+                    ActionIn(version=item.version, **fields),
+                    actor=actor,
+                )
+                version = services.versions(session, [event])[event.id]
+                results.append(
+                    BulkResult(id=item.id, ok=True, status=event.status, version=version)
+                )
+        except AppError as error:
+            results.append(
+                BulkResult(id=item.id, ok=False, error_code=error.code, message=error.message)
+            )
+    succeeded = sum(r.ok for r in results)
+    return BulkOut(
+        action=data.action,
+        succeeded=succeeded,
+        failed=len(results) - succeeded,
+        results=results,
+    )

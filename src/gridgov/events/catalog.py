@@ -13,16 +13,18 @@ CHECK = ["events.check"]
 
 OPEN = ["reported", "accepted", "dispatched", "handling", "feedback", "extension_requested"]
 
+# Step limits are working hours in a state (受理 and 派遣 within two, 签收 within four, ...);
+# handling has none of its own: the case's deadline governs it.
 EVENT_WORKFLOW: dict[str, Any] = {
     "initial": "reported",
     "states": {
-        "reported": {"label": "已上报"},
-        "accepted": {"label": "已受理"},
-        "dispatched": {"label": "已派遣"},
+        "reported": {"label": "已上报", "time_limit_hours": 2},
+        "accepted": {"label": "已受理", "time_limit_hours": 2},
+        "dispatched": {"label": "已派遣", "time_limit_hours": 4},
         "handling": {"label": "处置中"},
-        "extension_requested": {"label": "延期申请中"},
+        "extension_requested": {"label": "延期申请中", "time_limit_hours": 4},
         "suspended": {"label": "已挂起", "clock": "stopped"},
-        "feedback": {"label": "待核查"},
+        "feedback": {"label": "待核查", "time_limit_hours": 8},
         "closed": {"label": "已结案"},
         "rated": {"label": "已评价", "final": True},
         "voided": {"label": "已作废", "final": True},
@@ -57,7 +59,8 @@ EVENT_WORKFLOW: dict[str, Any] = {
             "from": ["reported"],
             "to": "closed",
             "roles": ["grid_worker"],
-            "required": ["comment"],
+            # The after photo (处置后照片) is the proof a matter settled on the spot is settled.
+            "required": ["comment", "media_ids"],
         },
         {
             "action": "dispatch",
@@ -66,6 +69,30 @@ EVENT_WORKFLOW: dict[str, Any] = {
             "to": "dispatched",
             "permissions": DISPATCH,
             "required": ["department_id"],
+        },
+        {
+            "action": "reassign",
+            "label": "改派",
+            "from": ["dispatched", "handling"],
+            "to": "dispatched",
+            "permissions": DISPATCH,
+            "required": ["department_id", "comment"],
+        },
+        {
+            "action": "classify",
+            "label": "修改分类",
+            "from": ["reported", "accepted"],
+            "to": "=",
+            "permissions": DISPATCH,
+            "required": ["category_code"],
+        },
+        {
+            "action": "assist_feedback",
+            "label": "协办反馈",
+            "from": ["dispatched", "handling", "extension_requested"],
+            "to": "=",
+            "permissions": HANDLE,
+            "required": ["comment"],
         },
         {
             "action": "receive",
@@ -168,6 +195,21 @@ EVENT_WORKFLOW: dict[str, Any] = {
             "required": ["comment"],
         },
         {
+            "action": "spot_check_pass",
+            "label": "抽查通过",
+            "from": ["closed"],
+            "to": "=",
+            "permissions": CHECK,
+        },
+        {
+            "action": "spot_check_fail",
+            "label": "抽查不合格",
+            "from": ["closed"],
+            "to": "handling",
+            "permissions": CHECK,
+            "required": ["comment"],
+        },
+        {
             "action": "rate",
             "label": "评价",
             "from": ["closed"],
@@ -183,6 +225,12 @@ EVENT_WORKFLOW: dict[str, Any] = {
             "permissions": ["events.rate"],
             "required": ["comment"],
         },
+    ],
+    # Past a step limit the center is told; escalating the case is the case deadline's job.
+    "escalation": [
+        {"state": "reported", "notify": ["center_operator"]},
+        {"state": "dispatched", "notify": ["center_operator"]},
+        {"state": "extension_requested", "notify": ["center_operator"]},
     ],
 }
 

@@ -78,14 +78,21 @@ class Event(Base):
         UniqueConstraint("reporter_key", "idempotency_key"),
         Index("ix_events_lon_lat", "lon", "lat"),
         Index("ix_events_status_deadline", "status", "deadline_at"),
-        Index("ix_events_status_category", "status", "category_code"),
+        # Each list filter's index carries the region path too, so a street's or a grid's
+        # count is answered from the index alone.
+        Index("ix_events_status_category", "status", "category_code", "region_path"),
+        Index("ix_events_created_region", "created_at", "region_path"),
+        # Duplicate suggestions: the same category in a recent window.
+        Index("ix_events_category_created", "category_code", "created_at"),
+        # Workbench tabs of a street, community or grid: a state within an area, by deadline.
+        Index("ix_events_status_region_deadline", "status", "region_path", "deadline_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(24), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    category_code: Mapped[str] = mapped_column(String(20), index=True)
+    category_code: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(20), index=True)
     urgency: Mapped[str] = mapped_column(String(10), default="normal")
     lon: Mapped[float] = mapped_column(Float)
@@ -108,7 +115,32 @@ class Event(Base):
     sla_stage: Mapped[int] = mapped_column(Integer, default=0)
     workflow_instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
     classified_by: Mapped[str] = mapped_column(String(40), default="reporter")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    # 自办结 cases drawn for a check: pending until checked, then passed or failed.
+    spot_check: Mapped[str | None] = mapped_column(String(10), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AssistStatus(StrEnum):
+    ASSIGNED = "assigned"
+    FED_BACK = "fed_back"
+
+
+class EventAssist(Base):
+    """An assisting department (协办单位) of a case: it feeds back on its part; the primary
+    department (主办) feeds back for the case once every assisting one has, and the case closes
+    on the primary's feedback."""
+
+    __tablename__ = "event_assists"
+    __table_args__ = (UniqueConstraint("event_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default=AssistStatus.ASSIGNED.value)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    fed_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fed_back_by: Mapped[str | None] = mapped_column(String(64))

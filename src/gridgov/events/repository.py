@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from gridgov.accounts.scope import Scope, apply_scope, unscoped
-from gridgov.events.models import Event, EventCategory
+from gridgov.accounts.scope import Scope, apply_scope, path_prefix, unscoped
+from gridgov.db import unindexed
+from gridgov.events.models import AssistStatus, Event, EventAssist, EventCategory
 from gridgov.kit.pagination import PageParams, fetch_page
 
 
-def _scoped(scope: Scope) -> Select[Event]:
-    return apply_scope(
-        select(Event),
-        scope,
-        region_path=Event.region_path,
-        department_id=Event.department_id,
-        owner_id=Event.reporter_id,
+def _scoped(scope: Scope, *, in_order: bool = False) -> Select[Event]:
+    # Departments see the cases they lead and the cases they assist (协办), so the department
+    # dimension is applied here rather than by apply_scope's single-column rule.
+    # ``in_order``: the statement reads a page in id order; an area's cases are then best
+    # found by walking the id order and testing the path (an area holds a share of all
+    # cases), not by collecting the whole area through the path index and sorting it.
+    path = unindexed(Event.region_path) if in_order else Event.region_path
+    stmt = apply_scope(select(Event), scope, region_path=path, owner_id=Event.reporter_id)
+    if scope.department_ids is None:
+        return stmt
+    if not scope.department_ids:
+        return stmt.where(false())
+    assisted = select(EventAssist.event_id).where(
+        EventAssist.department_id.in_(scope.department_ids)
     )
+    return stmt.where(or_(Event.department_id.in_(scope.department_ids), Event.id.in_(assisted)))
 
 
 def get_event(session: Session, scope: Scope, event_id: int) -> Event | None:
@@ -40,33 +50,51 @@ class EventFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     query: str | None = None
+    spot_check: str | None = None
+    # Cases these departments assist and have not fed back on yet.
+    assist_pending_for: tuple[int, ...] | None = None
 
 
 # Lists count at most this many matches (and say so): exact totals over millions of cases
 # cost more than the page.
 LIST_COUNT_CAP = 10_000
-OPEN_STATES = ("reported", "accepted", "dispatched", "handling", "feedback")
+# States whose clock runs: overdue lists and the SLA scan look at these.
+OPEN_STATES = (
+    "reported",
+    "accepted",
+    "dispatched",
+    "handling",
+    "extension_requested",
+    "feedback",
+)
+NOT_ENDED_STATES = (*OPEN_STATES, "suspended")
 
 
-def list_events(
-    session: Session, scope: Scope, filters: EventFilter, page: PageParams
-) -> tuple[list[Event], int]:
-    stmt = _scoped(scope)
+def _filtered(scope: Scope, filters: EventFilter, *, in_order: bool = False) -> Select[Event]:
+    path = unindexed(Event.region_path) if in_order else Event.region_path
     conditions: list[Any] = []
     if filters.status:
         conditions.append(Event.status == filters.status)
     if filters.category_code:
-        conditions.append(Event.category_code.startswith(filters.category_code))
+        conditions.append(path_prefix(Event.category_code, filters.category_code))
     if filters.source:
         conditions.append(Event.source == filters.source)
     if filters.region_path:
-        conditions.append(Event.region_path.startswith(filters.region_path, autoescape=True))
+        conditions.append(path_prefix(path, filters.region_path))
     if filters.department_id is not None:
         conditions.append(Event.department_id == filters.department_id)
     if filters.level:
         conditions.append(Event.level == filters.level)
     if filters.overdue_at is not None:
         conditions += [Event.status.in_(OPEN_STATES), Event.deadline_at < filters.overdue_at]
+    if filters.spot_check:
+        conditions.append(Event.spot_check == filters.spot_check)
+    if filters.assist_pending_for is not None:
+        pending = select(EventAssist.event_id).where(
+            EventAssist.department_id.in_(filters.assist_pending_for),
+            EventAssist.status == AssistStatus.ASSIGNED.value,
+        )
+        conditions.append(Event.id.in_(pending))
     if filters.created_from is not None:
         conditions.append(Event.created_at >= filters.created_from)
     if filters.created_to is not None:
@@ -79,9 +107,97 @@ def list_events(
                 Event.address.contains(filters.query, autoescape=True),
             )
         )
+    return _scoped(scope, in_order=in_order).where(*conditions)
+
+
+def _order(filters: EventFilter) -> tuple[Any, ...]:
     # Overdue lists read most-overdue first, which is also the order of their index.
-    order = (Event.deadline_at, Event.id) if filters.overdue_at is not None else (Event.id.desc(),)
-    return fetch_page(session, stmt.where(*conditions), page, *order, cap=LIST_COUNT_CAP)
+    return (Event.deadline_at, Event.id) if filters.overdue_at is not None else (Event.id.desc(),)
+
+
+def list_events(
+    session: Session, scope: Scope, filters: EventFilter, page: PageParams
+) -> tuple[list[Event], int]:
+    return fetch_page(
+        session,
+        _filtered(scope, filters, in_order=True),
+        page,
+        *_order(filters),
+        cap=LIST_COUNT_CAP,
+        count_stmt=_filtered(scope, filters),
+    )
+
+
+def iter_events(
+    session: Session, scope: Scope, filters: EventFilter, limit: int, batch: int = 2_000
+) -> Iterator[Event]:
+    """Up to ``limit`` matching cases in list order, streamed in batches (exports)."""
+    stmt = _filtered(scope, filters, in_order=True).order_by(*_order(filters)).limit(limit)
+    yield from session.scalars(stmt.execution_options(yield_per=batch))
+
+
+def count_events(session: Session, scope: Scope, filters: EventFilter, cap: int) -> int:
+    """How many cases match, counting no further than ``cap``."""
+    capped = _filtered(scope, filters).with_only_columns(Event.id).limit(cap).subquery()
+    return session.scalar(select(func.count()).select_from(capped)) or 0
+
+
+def events_by_ids(session: Session, scope: Scope, ids: list[int]) -> list[Event]:
+    if not ids:
+        return []
+    return list(session.scalars(_scoped(scope).where(Event.id.in_(ids)).order_by(Event.id)))
+
+
+# Built once: intake runs this for every new case, and building the expression costs more than
+# running it.
+_NEARBY_OPEN = (
+    select(Event)
+    .where(
+        Event.category_code == bindparam("category_code"),
+        Event.created_at >= bindparam("since"),
+        Event.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+        Event.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+        Event.status.in_(NOT_ENDED_STATES),
+        Event.id != bindparam("exclude_id"),
+    )
+    .order_by(Event.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+@unscoped("duplicate detection compares a new case with every open case; shown through scope")
+def nearby_open(
+    session: Session,
+    *,
+    category_code: str,
+    lon_range: tuple[float, float],
+    lat_range: tuple[float, float],
+    since: datetime,
+    exclude_id: int,
+    limit: int = 20,
+) -> list[Event]:
+    params = {
+        "category_code": category_code,
+        "since": since,
+        "lon_min": lon_range[0],
+        "lon_max": lon_range[1],
+        "lat_min": lat_range[0],
+        "lat_max": lat_range[1],
+        "exclude_id": exclude_id,
+        "limit": limit,
+    }
+    return list(session.scalars(_NEARBY_OPEN, params))
+
+
+@unscoped("the caller has already been allowed to see the case")
+def assists_of(session: Session, event_id: int) -> list[EventAssist]:
+    stmt = select(EventAssist).where(EventAssist.event_id == event_id)
+    return list(session.scalars(stmt.order_by(EventAssist.id)))
+
+
+def add_assists(session: Session, assists: list[EventAssist]) -> None:
+    session.add_all(assists)
+    session.flush()
 
 
 @unscoped("an idempotency key belongs to its reporter, who may always see what they sent")
@@ -95,17 +211,27 @@ def add_event(session: Session, event: Event) -> None:
     session.flush()
 
 
+# Categories are read several times in one request (classify, deadline, names in the answer);
+# they are kept for the life of the session, and dropped when this module writes any.
+_CATEGORIES = "gridgov.events.categories"
+
+
 @unscoped("categories are district-wide configuration")
 def list_categories(session: Session) -> list[EventCategory]:
-    return list(session.scalars(select(EventCategory).order_by(EventCategory.code)))
+    cached: list[EventCategory] | None = session.info.get(_CATEGORIES)
+    if cached is None:
+        cached = list(session.scalars(select(EventCategory).order_by(EventCategory.code)))
+        session.info[_CATEGORIES] = cached
+    return cached
 
 
 @unscoped("categories are district-wide configuration")
 def get_category(session: Session, code: str) -> EventCategory | None:
-    return session.scalars(select(EventCategory).where(EventCategory.code == code)).first()
+    return next((c for c in list_categories(session) if c.code == code), None)
 
 
 def add_categories(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.info.pop(_CATEGORIES, None)
     session.add_all(EventCategory(**row) for row in rows)
     session.flush()
 

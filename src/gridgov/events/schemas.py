@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from gridgov.events.models import Source, Urgency
+from gridgov.media.schemas import MediaOut
 from gridgov.workflow.schemas import ActionOut, StepOut
 
 
@@ -23,6 +24,11 @@ class EventIn(BaseModel):
     address: str | None = Field(default=None, max_length=200)
     source: Source
     urgency: Urgency = Urgency.NORMAL
+    media_ids: list[int] = Field(
+        default_factory=list,
+        max_length=9,
+        description="photos/videos uploaded first with POST /api/v1/media (by the reporter)",
+    )
 
     @model_validator(mode="after")
     def located(self) -> EventIn:
@@ -62,9 +68,36 @@ class EventOut(BaseModel):
     )
 
 
+class AssistOut(BaseModel):
+    department_id: int
+    department: str
+    status: Literal["assigned", "fed_back"]
+    feedback: str
+    fed_back_at: datetime | None
+
+
+class DuplicateOut(BaseModel):
+    id: int
+    code: str
+    title: str
+    status: str
+    distance_m: float
+    created_at: datetime
+
+
 class EventDetail(EventOut):
     timeline: list[StepOut]
     actions: list[ActionOut]
+    assists: list[AssistOut] = Field(description="assisting departments (协办) and their feedback")
+    duplicates: list[DuplicateOut] = Field(
+        description="open cases of the same category close by in place and time (merge candidates)"
+    )
+    spot_check: Literal["pending", "passed", "failed"] | None = Field(
+        description="自办结 cases drawn for a check, and the result"
+    )
+    media: list[MediaOut] = Field(
+        description="photos and videos, each with the timeline step and role it came with"
+    )
 
 
 class ActionIn(BaseModel):
@@ -77,6 +110,19 @@ class ActionIn(BaseModel):
     )
     card: Literal["yellow", "red"] | None = Field(default=None, description="supervise: 黄牌/红牌")
     target_id: int | None = Field(default=None, description="merge: the event this duplicates")
+    assisting_department_ids: list[int] = Field(
+        default_factory=list,
+        max_length=5,
+        description="dispatch/reassign: assisting departments (协办), each feeding back",
+    )
+    category_code: str | None = Field(
+        default=None, max_length=20, description="classify: the corrected category"
+    )
+    media_ids: list[int] = Field(
+        default_factory=list,
+        max_length=9,
+        description="photos/videos uploaded first by the actor (self_settle: the after photo)",
+    )
 
 
 class CategoryOut(BaseModel):
@@ -86,3 +132,32 @@ class CategoryOut(BaseModel):
     time_limit_hours: float
     default_department_code: str | None
     workflow_code: str
+
+
+class BulkItem(BaseModel):
+    id: int
+    version: int = Field(ge=1)
+
+
+class BulkActionIn(ActionIn):
+    """One action applied to many cases; each case succeeds or fails on its own."""
+
+    version: int = Field(default=1, ge=1, description="unused: each item carries its version")
+    action: str = Field(max_length=40)
+    items: list[BulkItem] = Field(min_length=1, max_length=200)
+
+
+class BulkResult(BaseModel):
+    id: int
+    ok: bool
+    status: str | None = None
+    version: int | None = None
+    error_code: str | None = None
+    message: str | None = None
+
+
+class BulkOut(BaseModel):
+    action: str
+    succeeded: int
+    failed: int
+    results: list[BulkResult]

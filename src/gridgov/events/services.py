@@ -5,9 +5,12 @@ engine, whose timeline is the case's tamper-evident record."""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,19 +18,30 @@ from sqlalchemy.orm import Session
 from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm, Role
+from gridgov.audit import services as audit
 from gridgov.config import get_settings
 from gridgov.events import repository
 from gridgov.events.catalog import CATEGORIES, DEFAULT_WORKFLOW, EVENT_WORKFLOW, OTHER_CATEGORY
-from gridgov.events.models import Event, EventCategory, Level, Urgency
+from gridgov.events.models import (
+    AssistStatus,
+    Event,
+    EventAssist,
+    EventCategory,
+    Level,
+    Source,
+    Urgency,
+)
 from gridgov.events.repository import EventFilter
 from gridgov.events.schemas import ActionIn, EventIn
 from gridgov.kit import geo
-from gridgov.kit.calendar import WorkCalendar
+from gridgov.kit.calendar import WorkCalendar, office_calendar
 from gridgov.kit.clock import format_local, now, to_local
 from gridgov.kit.errors import InvalidInput, NotFound, PermissionDenied
 from gridgov.kit.pagination import PageParams
+from gridgov.media import services as media
 from gridgov.notifications import services as notifications
 from gridgov.orgs import services as orgs
+from gridgov.orgs.models import Organisation
 from gridgov.regions import services as regions
 from gridgov.registry import services as registry
 from gridgov.workflow import services as workflow
@@ -40,12 +54,15 @@ SUBJECT = "event"
 
 
 def calendar() -> WorkCalendar:
-    settings = get_settings()
-    return WorkCalendar(
-        timezone=settings.timezone,
-        holidays=settings.dates(settings.holidays),
-        extra_workdays=settings.dates(settings.extra_workdays),
-    )
+    return office_calendar()
+
+
+# The level a case starts at, from who reported it; escalation raises it from there.
+START_LEVEL = {
+    Source.DEPARTMENT: Level.DISTRICT,
+    Source.STREET: Level.STREET,
+    Source.COMMUNITY: Level.COMMUNITY,
+}
 
 
 def install_defaults(session: Session, *, actor: Actor) -> int:
@@ -146,6 +163,14 @@ def intake(
         # Staff report inside their own area; citizens and district-wide roles anywhere.
         raise PermissionDenied("该位置不在您的管辖范围内", code="out_of_scope")
     category, classified_by = _category(session, data)
+    level = START_LEVEL.get(data.source, Level.GRID)
+    workflow_code = workflow.bound_workflow(
+        session,
+        SUBJECT,
+        [category.code, category.parent_code or ""],
+        level.value,
+        default=category.workflow_code,
+    )
     moment = now()
     hours = category.time_limit_hours * URGENCY_FACTOR[data.urgency]
     event = Event(
@@ -160,8 +185,8 @@ def intake(
         address=data.address or "",
         region_path=hit.grid.path,
         special_grids=[ref.code for ref in hit.special_grids],
-        status=workflow.initial_state(session, category.workflow_code),
-        level="grid",
+        status=workflow.initial_state(session, workflow_code),
+        level=level.value,
         reporter_id=actor.id,
         reporter_key=key,
         idempotency_key=idempotency_key,
@@ -175,18 +200,69 @@ def intake(
     )
     set_deadline(event, calendar().add_working_hours(moment, hours))
     repository.add_event(session, event)
-    event.code = f"SJ{to_local(moment, get_settings().timezone):%Y%m%d}{event.id:07d}"
     instance = workflow.start(
         session,
-        category.workflow_code,
+        workflow_code,
         subject_type=SUBJECT,
         subject_id=event.id,
         region_path=event.region_path,
         actor=actor,
-        data={"source": data.source.value, "category": category.code},
+        data={
+            "source": data.source.value,
+            "category": category.code,
+            **({"media_ids": list(data.media_ids)} if data.media_ids else {}),
+        },
     )
+    # Set together so they reach the database in one UPDATE.
+    event.code = f"SJ{to_local(moment, get_settings().timezone):%Y%m%d}{event.id:07d}"
     event.workflow_instance_id = instance.id
+    media.attach(
+        session,
+        data.media_ids,
+        subject_type=SUBJECT,
+        subject_id=event.id,
+        region_path=event.region_path,
+        role="report",
+        actor=actor,
+        step=1,  # the timeline's start step
+    )
+    duplicates = find_duplicates(session, event)
+    if duplicates:
+        event.extra = {**event.extra, "possible_duplicates": [d.id for d, _ in duplicates]}
     return event, True
+
+
+METRES_PER_DEGREE_LAT = 111_320.0
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance (haversine) on a spherical Earth, in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
+
+
+def find_duplicates(session: Session, event: Event) -> list[tuple[Event, float]]:
+    """Open cases of the same category within the configured distance and time window before
+    this one, nearest first: candidates an operator may merge."""
+    settings = get_settings()
+    radius = settings.duplicate_radius_m
+    dlat = radius / METRES_PER_DEGREE_LAT
+    dlon = dlat / max(math.cos(math.radians(event.lat)), 0.01)
+    nearby = repository.nearby_open(
+        session,
+        category_code=event.category_code,
+        lon_range=(event.lon - dlon, event.lon + dlon),
+        lat_range=(event.lat - dlat, event.lat + dlat),
+        since=event.created_at - timedelta(hours=settings.duplicate_window_hours),
+        exclude_id=event.id,
+    )
+    found = [(other, distance_m(event.lon, event.lat, other.lon, other.lat)) for other in nearby]
+    return sorted(
+        ((other, d) for other, d in found if d <= radius and other.created_at <= event.created_at),
+        key=lambda pair: pair[1],
+    )[:5]
 
 
 def get_event(session: Session, event_id: int, *, actor: Actor) -> Event:
@@ -197,7 +273,15 @@ def get_event(session: Session, event_id: int, *, actor: Actor) -> Event:
     return event
 
 
-def list_events(
+def search_events(
+    session: Session, filters: EventFilter, *, actor: Actor, page: PageParams
+) -> tuple[list[Event], int]:
+    """One page of the cases in the actor's scope that match ``filters`` (see event_filter)."""
+    actor.require(Perm.EVENTS_READ)
+    return repository.list_events(session, actor.scope, filters, page)
+
+
+def event_filter(
     session: Session,
     *,
     actor: Actor,
@@ -211,13 +295,16 @@ def list_events(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     query: str | None = None,
-    page: PageParams,
-) -> tuple[list[Event], int]:
+    spot_check: str | None = None,
+    assist_pending: bool = False,
+) -> EventFilter:
+    """The list filters in the form the repository takes (a region code becomes its path;
+    ``assist_pending`` means the cases the actor's departments still owe assisting feedback)."""
     actor.require(Perm.EVENTS_READ)
     region_path = (
         regions.get_region(session, region_code, actor=actor).path if region_code else None
     )
-    filters = EventFilter(
+    return EventFilter(
         status=status,
         category_code=category_code,
         source=source,
@@ -228,8 +315,35 @@ def list_events(
         created_from=created_from,
         created_to=created_to,
         query=query,
+        spot_check=spot_check,
+        assist_pending_for=(actor.scope.department_ids or ()) if assist_pending else None,
     )
-    return repository.list_events(session, actor.scope, filters, page)
+
+
+def export_events(session: Session, filters: EventFilter, *, actor: Actor) -> Iterator[Event]:
+    """The cases an export holds, refused when there are more than an export may carry."""
+    actor.require(Perm.EVENTS_READ)
+    limit = get_settings().export_max_rows
+    if repository.count_events(session, actor.scope, filters, cap=limit + 1) > limit:
+        raise InvalidInput(
+            f"导出最多 {limit:,} 条，请缩小筛选范围", code="export_too_large", limit=limit
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="events.export",
+        object_type="event",
+        object_id="*",
+        summary="导出事件列表",
+        details={k: str(v) for k, v in vars(filters).items() if v is not None},
+    )
+    return repository.iter_events(session, actor.scope, filters, limit)
+
+
+@dataclass(frozen=True)
+class AssistView:
+    assist: EventAssist
+    department: str
 
 
 @dataclass(frozen=True)
@@ -239,16 +353,58 @@ class CaseView:
     steps: list[WorkflowStep]
     labels: dict[str, str]
     actions: list[Any]
+    assists: list[AssistView]
+    duplicates: list[tuple[Event, float]]
 
 
 def case_view(session: Session, event: Event, *, actor: Actor) -> CaseView:
     instance = workflow.instance_for(session, SUBJECT, event.id)
+    # Assisting departments come with a dispatch, which also names the primary department.
+    assists = repository.assists_of(session, event.id) if event.department_id else []
+    names = orgs.names_of(session, [a.department_id for a in assists])
     return CaseView(
         event=event,
         instance=instance,
         steps=workflow.steps_for(session, instance),
         labels=workflow.labels(session, instance),
-        actions=workflow.available_actions(session, instance, actor=actor),
+        actions=[
+            t
+            for t in workflow.available_actions(session, instance, actor=actor)
+            if _offered(event, t.action, actor, assists)
+        ],
+        assists=[AssistView(a, names.get(a.department_id, "")) for a in assists],
+        duplicates=duplicates_of(session, event, actor=actor),
+    )
+
+
+def _offered(event: Event, action: str, actor: Actor, assists: list[EventAssist]) -> bool:
+    """Whether to offer an action the workflow allows: the case's own rules hide the rest
+    (an assisting department sees only its feedback; only drawn cases get a spot check)."""
+    departments = _acts_for_department(actor)
+    if action in PRIMARY_ONLY and departments is not None:
+        return event.department_id in departments
+    if action == "assist_feedback":
+        return departments is not None and any(
+            a.department_id in departments and a.status == AssistStatus.ASSIGNED for a in assists
+        )
+    if action in ("spot_check_pass", "spot_check_fail"):
+        return event.spot_check == "pending"
+    return True
+
+
+def duplicates_of(session: Session, event: Event, *, actor: Actor) -> list[tuple[Event, float]]:
+    """The merge candidates found at intake that are still open and visible to the actor."""
+    ids = [int(i) for i in event.extra.get("possible_duplicates", [])]
+    if not ids or event.status in ("voided", "rated", "closed"):
+        return []
+    visible = repository.events_by_ids(session, actor.scope, ids)
+    return sorted(
+        (
+            (other, distance_m(event.lon, event.lat, other.lon, other.lat))
+            for other in visible
+            if other.status in repository.NOT_ENDED_STATES
+        ),
+        key=lambda pair: pair[1],
     )
 
 
@@ -268,9 +424,7 @@ def act(session: Session, event_id: int, action: str, data: ActionIn, *, actor: 
     instance = workflow.instance_for(session, SUBJECT, event.id)
     payload: dict[str, Any] = {}
     if data.department_id is not None:
-        department = orgs.get_organisation(session, data.department_id, actor=actor)
-        if not orgs.is_department(department):
-            raise InvalidInput("只能派遣给区直部门", code="not_a_department")
+        department = _department(session, data.department_id, actor=actor)
         payload["department_id"] = department.id
         payload["department"] = department.name
     if data.satisfaction is not None:
@@ -285,8 +439,30 @@ def act(session: Session, event_id: int, action: str, data: ActionIn, *, actor: 
             raise InvalidInput("只能合并到另一件未办结的事件", code="bad_merge_target")
         payload["target_id"] = target.id
         payload["target_code"] = target.code
+    if data.assisting_department_ids:
+        if action not in ("dispatch", "reassign"):
+            raise InvalidInput("只有派遣或改派时可以指定协办部门", code="assist_not_allowed")
+        assisting = [
+            _department(session, department_id, actor=actor)
+            for department_id in dict.fromkeys(data.assisting_department_ids)
+        ]
+        if payload.get("department_id") in {d.id for d in assisting}:
+            raise InvalidInput("主办部门不能同时作为协办部门", code="assist_is_primary")
+        payload["assisting"] = [{"id": d.id, "name": d.name} for d in assisting]
+    if data.category_code is not None:
+        category = repository.get_category(session, data.category_code)
+        if category is None or not category.is_active or category.parent_code is None:
+            raise InvalidInput(
+                f"事件类别 {data.category_code} 不是有效的小类", code="unknown_category"
+            )
+        payload["category_code"] = category.code
+        payload["category"] = category.name
+    if data.media_ids:
+        # In the step data, so the timeline shows them and a transition may require them.
+        payload["media_ids"] = list(data.media_ids)
     if action == "escalate" and event.level == Level.DISTRICT:
         raise InvalidInput("已是区级事件，无法再升级", code="already_top_level")
+    _check_case_rules(session, event, action, actor)
     moved = workflow.act(
         session,
         instance,
@@ -297,8 +473,110 @@ def act(session: Session, event_id: int, action: str, data: ActionIn, *, actor: 
         data=payload,
     )
     event.status = moved.instance.state
+    media.attach(
+        session,
+        data.media_ids,
+        subject_type=SUBJECT,
+        subject_id=event.id,
+        region_path=event.region_path,
+        role=MEDIA_ROLES.get(action, action),
+        actor=actor,
+        step=moved.step.seq,
+    )
+    if action == "assist_feedback":
+        _record_assist_feedback(session, event, moved.step, actor)
     _after(session, event, moved, payload)
     return event
+
+
+# The role photos and videos take by the action they come with (others: the action's name).
+MEDIA_ROLES = {"self_settle": "after", "feedback": "feedback", "assist_feedback": "feedback"}
+
+
+def _record_assist_feedback(
+    session: Session, event: Event, step: WorkflowStep, actor: Actor
+) -> None:
+    departments = _acts_for_department(actor) or ()
+    for assist in repository.assists_of(session, event.id):
+        if assist.status == AssistStatus.ASSIGNED and assist.department_id in departments:
+            assist.status = AssistStatus.FED_BACK.value
+            assist.feedback = step.comment
+            assist.fed_back_at = step.at
+            assist.fed_back_by = step.actor_username
+
+
+def _assign_assists(
+    session: Session, event: Event, assisting: list[dict[str, Any]], at: datetime
+) -> None:
+    """Add the assisting departments a dispatch names; ones already assisting keep their
+    feedback."""
+    have = {a.department_id for a in repository.assists_of(session, event.id)}
+    repository.add_assists(
+        session,
+        [
+            EventAssist(event_id=event.id, department_id=d["id"], assigned_at=at)
+            for d in assisting
+            if d["id"] not in have and d["id"] != event.department_id
+        ],
+    )
+
+
+def drawn_for_check(code: str) -> bool:
+    """Whether a case settled on the spot is drawn for a check: a stable draw from its code,
+    so the same case is always drawn the same way, at the configured share."""
+    share = get_settings().self_settle_check_share
+    draw = int.from_bytes(hashlib.sha256(code.encode()).digest()[:4], "big") / 2**32
+    return draw < share
+
+
+def _department(session: Session, department_id: int, *, actor: Actor) -> Organisation:
+    department = orgs.get_organisation(session, department_id, actor=actor)
+    if not orgs.is_department(department):
+        raise InvalidInput("只能派遣给区直部门", code="not_a_department")
+    return department
+
+
+# What only the primary (主办) department's handlers may do on a case they lead; assisting
+# (协办) departments see the case too but only feed back on their part.
+PRIMARY_ONLY = frozenset({"receive", "return", "request_extension", "feedback", "escalate"})
+
+
+def _acts_for_department(actor: Actor) -> tuple[int, ...] | None:
+    return actor.scope.department_ids
+
+
+def _check_case_rules(session: Session, event: Event, action: str, actor: Actor) -> None:
+    """Rules that depend on the case itself, beyond the workflow's role and state checks."""
+    departments = _acts_for_department(actor)
+    if (
+        action in PRIMARY_ONLY
+        and departments is not None
+        and event.department_id not in departments
+    ):
+        raise PermissionDenied("只有主办部门可以办理此动作", code="not_primary_handler")
+    if action == "assist_feedback":
+        mine = [
+            a
+            for a in repository.assists_of(session, event.id)
+            if departments is None or a.department_id in departments
+        ]
+        if departments is None or not mine:
+            raise PermissionDenied("只有协办部门可以提交协办反馈", code="not_assisting")
+        if all(a.status == AssistStatus.FED_BACK for a in mine):
+            raise InvalidInput("本部门已提交过协办反馈", code="already_fed_back")
+    if action == "feedback":
+        pending = [
+            a for a in repository.assists_of(session, event.id) if a.status != AssistStatus.FED_BACK
+        ]
+        if pending:
+            names = orgs.names_of(session, [a.department_id for a in pending])
+            raise InvalidInput(
+                f"协办部门尚未反馈：{'、'.join(names.values())}",
+                code="assists_pending",
+                departments=list(names.values()),
+            )
+    if action in ("spot_check_pass", "spot_check_fail") and event.spot_check != "pending":
+        raise InvalidInput("该案件不在抽查范围内或已抽查", code="not_drawn_for_check")
 
 
 LEVEL_ORDER = [Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT]
@@ -308,9 +586,17 @@ def _after(session: Session, event: Event, moved: workflow.Moved, payload: dict[
     """What an action changes on the case beyond its state."""
     action, at = moved.step.action, moved.step.at
     extra = dict(event.extra)
-    if action == "dispatch":
+    if action in ("dispatch", "reassign"):
         event.department_id = payload["department_id"]
         event.level = Level.DISTRICT.value
+        _assign_assists(session, event, payload.get("assisting", []), at)
+    elif action == "classify":
+        event.category_code = payload["category_code"]
+        event.classified_by = "operator"
+        category = repository.get_category(session, event.category_code)
+        assert category is not None
+        hours = category.time_limit_hours * URGENCY_FACTOR[Urgency(event.urgency)]
+        set_deadline(event, calendar().add_working_hours(event.created_at, hours))
     elif action == "escalate":
         event.level = LEVEL_ORDER[LEVEL_ORDER.index(Level(event.level)) + 1].value
     elif action == "approve_extension":
@@ -328,11 +614,18 @@ def _after(session: Session, event: Event, moved: workflow.Moved, payload: dict[
         extra["merged_into"] = payload["target_code"]
     elif action == "self_settle":
         extra["self_settled"] = True
+        if drawn_for_check(event.code):
+            event.spot_check = "pending"
+    elif action == "spot_check_pass":
+        event.spot_check = "passed"
+    elif action == "spot_check_fail":
+        event.spot_check = "failed"
     elif action == "rate":
         extra["satisfaction"] = payload["satisfaction"]
-    if moved.instance.state == "closed":
+    if moved.instance.state == "closed" and moved.step.from_state != "closed":
         event.closed_at = at
-    elif action == "reopen":
+    elif moved.instance.state != "closed" and event.closed_at is not None:
+        # Reopened, failed a spot check: the case is open again.
         event.closed_at = None
     event.extra = extra
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from gridgov.config import get_settings
+
 OFFICE_PERIODS: tuple[tuple[time, time], ...] = (
     (time(8, 30), time(12, 0)),
     (time(13, 30), time(17, 30)),
@@ -64,3 +66,14 @@ class WorkCalendar:
                         total += hi - lo
             cursor = datetime.combine(cursor.date() + timedelta(days=1), time(0, 0), zone)
         return total.total_seconds() / 3600
+
+
+def office_calendar() -> WorkCalendar:
+    """The calendar every deadline uses (case and workflow step): time zone, holidays and
+    调休 workdays from the settings."""
+    settings = get_settings()
+    return WorkCalendar(
+        timezone=settings.timezone,
+        holidays=settings.dates(settings.holidays),
+        extra_workdays=settings.dates(settings.extra_workdays),
+    )

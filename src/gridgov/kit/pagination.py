@@ -52,14 +52,22 @@ class Page(BaseModel, Generic[T]):
 
 
 def fetch_page(
-    session: Session, stmt: Select[T], params: PageParams, *order_by: Any, cap: int | None = None
+    session: Session,
+    stmt: Select[T],
+    params: PageParams,
+    *order_by: Any,
+    cap: int | None = None,
+    count_stmt: Select[T] | None = None,
 ) -> tuple[list[T], int]:
     """One page of a single-entity query, and the total the query would return unpaged.
 
     With ``cap``, counting stops after cap + 1 rows: on tables of millions an exact total of a
     broad filter costs more than the page itself, and "more than 10,000" is what a person reads.
+    ``count_stmt`` is the same query written for counting, when the best plan for counting
+    differs from the best plan for reading a page in order.
     """
-    counted = stmt.with_only_columns(stmt.selected_columns[0]).order_by(None)
+    source = count_stmt if count_stmt is not None else stmt
+    counted = source.with_only_columns(source.selected_columns[0]).order_by(None)
     if cap is not None:
         counted = counted.limit(cap + 1)
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0

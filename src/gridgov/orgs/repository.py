@@ -55,3 +55,11 @@ def code_exists(session: Session, code: str) -> bool:
 def ids_for_codes(session: Session, codes: Sequence[str]) -> dict[str, int]:
     stmt = select(Organisation.code, Organisation.id).where(Organisation.code.in_(set(codes)))
     return dict(session.execute(stmt).all())
+
+
+@unscoped("which department leads or assists a case is shown to everyone who may see the case")
+def names_of(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    stmt = select(Organisation.id, Organisation.name).where(Organisation.id.in_(set(ids)))
+    return dict(session.execute(stmt).all())

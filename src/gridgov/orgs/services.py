@@ -108,3 +108,9 @@ def ids_for_codes(session: Session, codes: list[str], *, actor: Actor) -> dict[s
     """Organisation code → id, for files that name departments by code."""
     actor.require(Perm.REGISTRY_READ)
     return repository.ids_for_codes(session, codes)
+
+
+def names_of(session: Session, ids: list[int]) -> dict[int, str]:
+    """Names of organisations shown on something the caller may already see (a case)."""
+    found = repository.names_of(session, ids)
+    return {i: found[i] for i in ids if i in found}

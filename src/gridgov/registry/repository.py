@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from gridgov.accounts.scope import Scope, apply_scope, unscoped
+from gridgov.accounts.scope import Scope, apply_scope, path_prefix, unscoped
 from gridgov.kit.pagination import PageParams, fetch_page
 from gridgov.registry.models import (
     Building,
@@ -47,7 +47,7 @@ def _located(model: Any, scope: Scope, department: Any = None) -> Select[Any]:
 
 def _in_region(stmt: Select[Any], model: Any, region_path: str | None) -> Select[Any]:
     if region_path:
-        stmt = stmt.where(model.region_path.startswith(region_path, autoescape=True))
+        stmt = stmt.where(path_prefix(model.region_path, region_path))
     return stmt
 
 

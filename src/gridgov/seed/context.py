@@ -90,6 +90,9 @@ class SeedContext:
     regions: list[SeededRegion] = field(default_factory=list)
     org_ids: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    # How many historical cases seed/history.py writes; None means the tier's default (tests
+    # and quick demos ask for fewer).
+    history_events: int | None = None
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)

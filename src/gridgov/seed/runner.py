@@ -12,7 +12,7 @@ from gridgov import schema
 from gridgov.config import Settings
 from gridgov.db import unit_of_work
 from gridgov.regions.models import Region
-from gridgov.seed import accounts, events, orgs, regions, registry
+from gridgov.seed import accounts, events, history, orgs, regions, registry
 from gridgov.seed.context import Progress, SeedContext, Tier
 
 # Each feature adds its generator here, after the ones whose data it builds on.
@@ -22,6 +22,7 @@ GENERATORS: tuple[tuple[str, Callable[[SeedContext], None]], ...] = (
     ("accounts", accounts.generate),
     ("registry", registry.generate),
     ("events", events.generate),
+    ("history", history.generate),
 )
 
 
@@ -56,9 +57,11 @@ def seed_database(
     reset: bool,
     progress: Progress,
     only: Sequence[str] | None = None,
+    history_events: int | None = None,
 ) -> SeedReport:
     """Build the demo data. ``only`` names the generators to run (tests that need no residents
-    skip the slow ones); a generator's prerequisites must be among them."""
+    skip the slow ones); a generator's prerequisites must be among them. ``history_events``
+    overrides the tier's number of historical cases."""
     started = time.perf_counter()
     if reset and schema.has_schema(engine):
         schema.downgrade(engine, "base")
@@ -67,7 +70,12 @@ def seed_database(
         raise AlreadySeeded("数据库中已有数据；如需重建请加 --reset（将清空全部数据）")
     with unit_of_work(engine) as session:
         ctx = SeedContext(
-            session=session, settings=settings, tier=tier, seed=seed, progress=progress
+            session=session,
+            settings=settings,
+            tier=tier,
+            seed=seed,
+            progress=progress,
+            history_events=history_events,
         )
         for name, generate in GENERATORS:
             if only is None or name in only:

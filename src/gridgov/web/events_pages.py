@@ -46,7 +46,7 @@ def events_page(
 ) -> Response:
     if actor is None:
         return login_redirect(request)
-    rows, total = services.list_events(
+    filters = services.event_filter(
         session,
         actor=actor,
         status=status,
@@ -55,7 +55,9 @@ def events_page(
         region_code=region_code,
         overdue=overdue == "true",
         query=q,
-        page=PageParams(page=page, page_size=PAGE_SIZE),
+    )
+    rows, total = services.search_events(
+        session, filters, actor=actor, page=PageParams(page=page, page_size=PAGE_SIZE)
     )
     labels = services.state_labels(session)
     names = {c.code: c.name for c in services.list_categories(session, actor=actor)}
@@ -112,7 +114,9 @@ def event_page(
     event = services.get_event(session, event_id, actor=actor)
     detail = event_detail(session, event, actor)
     departments: list[tuple[int, str]] = []
-    if any(a.action == "dispatch" for a in detail.actions) and actor.can(Perm.ORGS_READ):
+    if any(a.action in ("dispatch", "reassign") for a in detail.actions) and actor.can(
+        Perm.ORGS_READ
+    ):
         listed, _ = orgs.list_organisations(
             session, actor=actor, kind=OrgKind.DEPARTMENT, page=PageParams(page=1, page_size=200)
         )
@@ -134,7 +138,22 @@ def event_page(
         event=detail,
         department=department,
         forms=[
-            event_action_form(event.id, detail.version, a.action, a.label, a.required, departments)
+            event_action_form(
+                event.id,
+                detail.version,
+                a.action,
+                a.label,
+                a.required,
+                departments,
+                categories=[
+                    (c.code, c.name)
+                    for c in services.list_categories(session, actor=actor)
+                    if c.parent_code
+                ]
+                if a.action == "classify"
+                else [],
+                duplicate_ids=[d.id for d in detail.duplicates],
+            )
             for a in detail.actions
         ],
     )

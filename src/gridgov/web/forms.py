@@ -29,8 +29,8 @@ from gridgov.registry.schemas import PersonOut
 class FormField:
     name: str
     label: str
-    kind: str = "text"  # text, select, checkbox, textarea
-    data_type: str = "text"  # text, number, integer, boolean, list, json
+    kind: str = "text"  # text, select, multiselect, checkbox, textarea
+    data_type: str = "text"  # text, number, integer, boolean, list, integer-list, json
     value: Any = None
     options: list[tuple[Any, str]] = field(default_factory=list)
     required: bool = False
@@ -306,6 +306,12 @@ def special_group_form(member_id: int, group: str, risk: str, every: int) -> Api
     )
 
 
+# Actions where a photo or video is part of the answer (a workflow may also require one).
+MEDIA_ACTIONS = frozenset(
+    {"self_settle", "feedback", "assist_feedback", "return", "rework", "reopen", "spot_check_fail"}
+)
+
+
 def event_action_form(
     event_id: int,
     version: int,
@@ -313,17 +319,38 @@ def event_action_form(
     label: str,
     required: list[str],
     departments: list[tuple[int, str]],
+    categories: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    duplicate_ids: list[int] = (),  # type: ignore[assignment]
 ) -> ApiForm:
     """One workflow action on a case; the version the page saw rides along for the 409 check."""
     fields = [FormField("version", "版本", data_type="integer", value=version, kind="hidden")]
-    if action == "dispatch":
+    if action in ("dispatch", "reassign"):
         fields.append(
             FormField(
                 "department_id",
-                "派往部门",
+                "主办部门",
                 kind="select",
                 data_type="integer",
                 options=[(d, name) for d, name in departments],
+                required=True,
+            )
+        )
+        fields.append(
+            FormField(
+                "assisting_department_ids",
+                "协办部门（可多选）",
+                kind="multiselect",
+                data_type="integer-list",
+                options=[(d, name) for d, name in departments],
+            )
+        )
+    if action == "classify":
+        fields.append(
+            FormField(
+                "category_code",
+                "改为类别",
+                kind="select",
+                options=[(code, f"{code} {name}") for code, name in categories],
                 required=True,
             )
         )
@@ -358,7 +385,24 @@ def event_action_form(
         )
     if action == "merge":
         fields.append(
-            FormField("target_id", "合并到事件（ID）", data_type="integer", required=True)
+            FormField(
+                "target_id",
+                "合并到事件（ID）",
+                data_type="integer",
+                required=True,
+                value=duplicate_ids[0] if duplicate_ids else None,
+            )
+        )
+    if "media_ids" in required or action in MEDIA_ACTIONS:
+        # Uploaded one by one to /api/v1/media by form.js, then sent as media_ids.
+        fields.append(
+            FormField(
+                "media_ids",
+                "处置后照片/视频" if action == "self_settle" else "照片/视频",
+                kind="file",
+                required="media_ids" in required,
+                hint="JPEG、PNG、WebP 照片或 MP4、MOV、WebM 视频，可多选",
+            )
         )
     fields.append(FormField("comment", "办理意见", required="comment" in required))
     return ApiForm(

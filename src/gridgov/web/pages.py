@@ -61,6 +61,12 @@ MODULES: list[Module] = [
     Module("资源类别", "/resource-categories", "全部资源类别及通用记录", Perm.REGISTRY_READ),
     Module("账号管理", "/users", "账号、角色与管辖范围", Perm.USERS_READ),
     Module("审计日志", "/audit", "谁在何时做了什么", Perm.AUDIT_READ),
+    Module(
+        "自定义流程",
+        "/admin/workflows",
+        "流程图、步骤时限、升级规则、版本与类别绑定",
+        Perm.WORKFLOWS_WRITE,
+    ),
     Module("接口文档", "/docs", "OpenAPI 接口说明（/openapi.json）", None),
 ]
 

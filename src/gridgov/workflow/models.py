@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridgov.db import Base, UTCDateTime
@@ -40,6 +40,15 @@ class WorkflowInstance(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The step limit of the current state (``time_limit_hours``), when it has one, and when the
+    # instance turns yellow in it.
+    step_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    step_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many of the current state's checkpoints (warning, deadline, escalation rules, in time
+    # order) the step scan has handled, and when the next one is due: the scan is one indexed
+    # range over ``step_due_at``. Both start again whenever the instance enters a state.
+    step_sla_stage: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class WorkflowStep(Base):
@@ -63,3 +72,20 @@ class WorkflowStep(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class WorkflowBinding(Base):
+    """Which workflow a new subject of a type starts: per category (a leaf, or a group by its
+    code) and level. An empty ``category_code`` or ``level`` means any; the most specific
+    binding wins (see ``services.bound_workflow``)."""
+
+    __tablename__ = "workflow_bindings"
+    __table_args__ = (UniqueConstraint("subject_type", "category_code", "level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(30))
+    category_code: Mapped[str] = mapped_column(String(20), default="")
+    level: Mapped[str] = mapped_column(String(12), default="")
+    workflow_code: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_by: Mapped[str] = mapped_column(String(64))

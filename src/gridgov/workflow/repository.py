@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.scope import unscoped
-from gridgov.workflow.models import WorkflowDefinition, WorkflowInstance, WorkflowStep
+from gridgov.workflow.models import (
+    WorkflowBinding,
+    WorkflowDefinition,
+    WorkflowInstance,
+    WorkflowStep,
+)
 
 
 @unscoped("definitions are district-wide configuration")
 def current_definition(session: Session, code: str) -> WorkflowDefinition | None:
-    stmt = (
-        select(WorkflowDefinition)
-        .where(WorkflowDefinition.code == code)
-        .order_by(WorkflowDefinition.version.desc())
-    )
-    return session.scalars(stmt).first()
+    # One request asks several times (intake, the answer's labels); a save drops the cache.
+    cache: dict[str, WorkflowDefinition | None] = session.info.setdefault(_CURRENT, {})
+    if code not in cache:
+        stmt = (
+            select(WorkflowDefinition)
+            .where(WorkflowDefinition.code == code)
+            .order_by(WorkflowDefinition.version.desc())
+        )
+        cache[code] = session.scalars(stmt).first()
+    return cache[code]
+
+
+_CURRENT = "gridgov.workflow.current_definitions"
 
 
 @unscoped("definitions are district-wide configuration")
@@ -30,7 +45,26 @@ def list_definitions(session: Session) -> list[WorkflowDefinition]:
     return list(session.scalars(stmt))
 
 
+@unscoped("definitions are district-wide configuration")
+def definition_versions(session: Session, code: str) -> list[WorkflowDefinition]:
+    stmt = select(WorkflowDefinition).where(WorkflowDefinition.code == code)
+    return list(session.scalars(stmt.order_by(WorkflowDefinition.version.desc())))
+
+
+@unscoped("a count per version for the definitions page; it names no instance")
+def running_counts(session: Session, code: str) -> dict[int, int]:
+    """Instances not yet ended, per version of the workflow ``code``."""
+    stmt = (
+        select(WorkflowDefinition.version, func.count(WorkflowInstance.id))
+        .join(WorkflowInstance, WorkflowInstance.definition_id == WorkflowDefinition.id)
+        .where(WorkflowDefinition.code == code, WorkflowInstance.ended_at.is_(None))
+        .group_by(WorkflowDefinition.version)
+    )
+    return {version: count for version, count in session.execute(stmt).all()}
+
+
 def add_definition(session: Session, definition: WorkflowDefinition) -> None:
+    session.info.pop(_CURRENT, None)
     session.add(definition)
     session.flush()
 
@@ -56,6 +90,56 @@ def update_state(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def update_step_progress(
+    session: Session, instance_id: int, seen_version: int, values: dict[str, object]
+) -> bool:
+    """Record the step scan's progress on an instance, unless someone moved it meanwhile. The
+    version is not bumped: a form opened before the scan stays valid."""
+    result = session.execute(
+        update(WorkflowInstance)
+        .where(WorkflowInstance.id == instance_id, WorkflowInstance.version == seen_version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@unscoped("the step SLA scan is the platform's own job over every instance")
+def due_steps(session: Session, moment: datetime, limit: int) -> list[WorkflowInstance]:
+    stmt = select(WorkflowInstance).where(WorkflowInstance.step_due_at <= moment)
+    stmt = stmt.order_by(WorkflowInstance.step_due_at, WorkflowInstance.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+@unscoped("bindings are district-wide configuration")
+def list_bindings(session: Session, subject_type: str) -> list[WorkflowBinding]:
+    stmt = select(WorkflowBinding).where(WorkflowBinding.subject_type == subject_type)
+    order = (WorkflowBinding.category_code, WorkflowBinding.level)
+    return list(session.scalars(stmt.order_by(*order)))
+
+
+@unscoped("bindings are district-wide configuration")
+def matching_bindings(
+    session: Session, subject_type: str, category_codes: Sequence[str], level: str
+) -> list[WorkflowBinding]:
+    """The bindings that could apply to a new subject: its categories or any, its level or any."""
+    stmt = select(WorkflowBinding).where(
+        WorkflowBinding.subject_type == subject_type,
+        WorkflowBinding.category_code.in_([*category_codes, ""]),
+        WorkflowBinding.level.in_([level, ""]),
+    )
+    return list(session.scalars(stmt))
+
+
+def delete_bindings(session: Session, subject_type: str) -> None:
+    session.execute(delete(WorkflowBinding).where(WorkflowBinding.subject_type == subject_type))
+
+
+def add_bindings(session: Session, bindings: list[WorkflowBinding]) -> None:
+    session.add_all(bindings)
+    session.flush()
 
 
 @unscoped("the timeline's last hash is needed to append, whoever reads the case")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -39,3 +39,41 @@ class DefinitionOut(BaseModel):
     definition: dict[str, Any]
     created_at: datetime
     created_by: str
+
+
+class DefinitionCheckIn(BaseModel):
+    definition: dict[str, Any]
+
+
+class DefinitionCheckOut(BaseModel):
+    valid: bool
+    problems: list[str] = Field(description="every problem found, in Chinese; empty when valid")
+
+
+class WorkflowOut(BaseModel):
+    code: str
+    name: str
+    current_version: int
+    versions: list[DefinitionOut] = Field(description="every version, newest first")
+
+
+class BindingIn(BaseModel):
+    category_code: str = Field(
+        default="", max_length=20, description="a category or a group (大类) code; empty: any"
+    )
+    level: Literal["", "grid", "community", "street", "district"] = Field(
+        default="", description="the level the case starts at; empty: any"
+    )
+    workflow_code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
+
+
+class BindingsIn(BaseModel):
+    bindings: list[BindingIn] = Field(max_length=1_000)
+
+
+class BindingOut(BaseModel):
+    category_code: str
+    level: str
+    workflow_code: str
+    updated_at: datetime
+    updated_by: str

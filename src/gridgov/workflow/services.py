@@ -7,21 +7,37 @@ latest version."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
-from gridgov.accounts.permissions import Perm
+from gridgov.accounts.permissions import Perm, Role
 from gridgov.audit import services as audit
 from gridgov.kit.clock import now
 from gridgov.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gridgov.workflow import repository
-from gridgov.workflow.definition import SAME, DefinitionSpec, TransitionSpec, parse
-from gridgov.workflow.models import WorkflowDefinition, WorkflowInstance, WorkflowStep
+from gridgov.workflow.definition import (
+    LEVEL_LABELS,
+    LEVELS,
+    SAME,
+    DefinitionSpec,
+    TransitionSpec,
+    check,
+    parse,
+)
+from gridgov.workflow.models import (
+    WorkflowBinding,
+    WorkflowDefinition,
+    WorkflowInstance,
+    WorkflowStep,
+)
+from gridgov.workflow.steps import entering
 
 GENESIS = "0" * 64
 
@@ -75,14 +91,39 @@ def save_definition(
     return saved
 
 
-# A saved version never changes, so each is parsed once per process.
-_parsed: dict[int, DefinitionSpec] = {}
+def validate_definition(definition: dict[str, Any], *, actor: Actor) -> list[str]:
+    """Every problem of a definition, without saving it (the editor's 校验 button)."""
+    actor.require(Perm.WORKFLOWS_WRITE)
+    return check(definition)[1]
+
+
+def definition_versions(session: Session, code: str, *, actor: Actor) -> list[WorkflowDefinition]:
+    """Every version of a workflow, newest first."""
+    actor.require(Perm.EVENTS_READ)
+    found = repository.definition_versions(session, code)
+    if not found:
+        raise NotFound(f"流程 {code} 未定义", code="workflow_not_found")
+    return found
+
+
+def running_counts(session: Session, code: str, *, actor: Actor) -> dict[int, int]:
+    """Instances still running per version: saving a new one leaves them on theirs."""
+    actor.require(Perm.WORKFLOWS_WRITE)
+    return repository.running_counts(session, code)
+
+
+# A saved version never changes, so each is parsed once per process. The id alone is not the
+# key: one process may serve several databases (tests do), whose ids coincide; comparing the
+# stored JSON with the one parsed (microseconds) tells them apart.
+_parsed: dict[int, tuple[dict[str, Any], DefinitionSpec]] = {}
 
 
 def spec_of(definition: WorkflowDefinition) -> DefinitionSpec:
-    spec = _parsed.get(definition.id)
-    if spec is None:
-        spec = _parsed[definition.id] = parse(definition.definition)
+    cached = _parsed.get(definition.id)
+    if cached is not None and cached[0] == definition.definition:
+        return cached[1]
+    spec = parse(definition.definition)
+    _parsed[definition.id] = (copy.deepcopy(definition.definition), spec)
     return spec
 
 
@@ -115,9 +156,12 @@ def start(
         region_path=region_path,
         started_at=moment,
         state_entered_at=moment,
+        **entering(spec, spec.initial, moment),
     )
     repository.add_instance(session, instance)
-    _append(session, instance, "start", None, spec.initial, actor, comment, data or {}, moment)
+    _append(
+        session, instance, "start", None, spec.initial, actor, comment, data or {}, moment, True
+    )
     return instance
 
 
@@ -131,8 +175,9 @@ def _append(
     comment: str,
     data: dict[str, Any],
     moment: Any,
+    first: bool = False,
 ) -> WorkflowStep:
-    last = repository.last_step(session, instance.id)
+    last = None if first else repository.last_step(session, instance.id)
     step = WorkflowStep(
         instance_id=instance.id,
         seq=(last.seq + 1) if last else 1,
@@ -153,8 +198,32 @@ def _append(
     return step
 
 
+# The region level an account works at. With the accounts as built, a role's scope is always a
+# region of one level (street staff see their street, community staff their community, grid
+# workers their grids, the center and leaders the district) and department handlers act for
+# the district, so the level follows from the role; citizens have none. The platform itself
+# (``Actor.system``) is a district administrator.
+ROLE_LEVELS: dict[Role, str | None] = {
+    Role.ADMIN: "district",
+    Role.LEADER: "district",
+    Role.CENTER_OPERATOR: "district",
+    Role.DEPARTMENT_HANDLER: "district",
+    Role.STREET_STAFF: "street",
+    Role.COMMUNITY_STAFF: "community",
+    Role.GRID_WORKER: "grid",
+    Role.CITIZEN: None,
+}
+
+
+def actor_level(actor: Actor) -> str | None:
+    """The level a transition's ``levels`` are matched against."""
+    return ROLE_LEVELS[actor.role]
+
+
 def may_perform(transition: TransitionSpec, actor: Actor) -> bool:
     if transition.roles and actor.role.value not in transition.roles:
+        return False
+    if transition.levels and actor_level(actor) not in transition.levels:
         return False
     return not transition.permissions or any(
         Perm(p) in actor.permissions for p in transition.permissions
@@ -219,8 +288,11 @@ def act(
     target = instance.state if transition.to == SAME else transition.to
     final = spec.states[target].final
     values: dict[str, object] = {"state": target}
-    if target != instance.state:
+    if transition.to != SAME:
+        # Entering a state, even the one it is in (改派 dispatches again): its step limit and
+        # escalation rules start over. An act that stays ("=") leaves them running.
         values["state_entered_at"] = moment
+        values.update(entering(spec, target, moment))
     if final:
         values["ended_at"] = moment
     if not repository.update_state(session, instance.id, expected_version, values):
@@ -312,3 +384,98 @@ def state_labels(session: Session, code: str) -> dict[str, str]:
 def list_definitions(session: Session, *, actor: Actor) -> list[WorkflowDefinition]:
     actor.require(Perm.EVENTS_READ)
     return repository.list_definitions(session)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One row of the bindings table: ``""`` for a category or level means any."""
+
+    category_code: str
+    level: str
+    workflow_code: str
+
+
+def list_bindings(session: Session, subject_type: str, *, actor: Actor) -> list[WorkflowBinding]:
+    actor.require(Perm.EVENTS_READ)
+    return repository.list_bindings(session, subject_type)
+
+
+def replace_bindings(
+    session: Session,
+    subject_type: str,
+    rows: list[Binding],
+    *,
+    actor: Actor,
+    known_categories: Collection[str],
+) -> list[WorkflowBinding]:
+    """Replace a subject type's whole bindings table (the editor saves it as one table).
+    ``known_categories`` are the category codes the subject's own feature knows."""
+    actor.require(Perm.WORKFLOWS_WRITE)
+    problems: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for number, row in enumerate(rows, start=1):
+        where = f"第 {number} 行"
+        if row.category_code and row.category_code not in known_categories:
+            problems.append(f"{where}：类别 {row.category_code} 不存在")
+        if row.level and row.level not in LEVELS:
+            problems.append(f"{where}：层级 {row.level} 不存在（grid/community/street/district）")
+        if (row.category_code, row.level) in seen:
+            problems.append(f"{where}：与前面的行类别和层级相同")
+        seen.add((row.category_code, row.level))
+        if repository.current_definition(session, row.workflow_code) is None:
+            problems.append(f"{where}：流程 {row.workflow_code} 未定义")
+    if problems:
+        raise InvalidInput("流程绑定不合法", code="invalid_bindings", errors=problems)
+    repository.delete_bindings(session, subject_type)
+    moment = now()
+    repository.add_bindings(
+        session,
+        [
+            WorkflowBinding(
+                subject_type=subject_type,
+                category_code=row.category_code,
+                level=row.level,
+                workflow_code=row.workflow_code,
+                updated_at=moment,
+                updated_by=actor.username,
+            )
+            for row in rows
+        ],
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="workflow.bind",
+        object_type="workflow_bindings",
+        object_id=subject_type,
+        summary=f"设置流程绑定（{len(rows)} 条）",
+        details={
+            "bindings": [
+                f"{r.category_code or '*'}/{r.level or '*'}→{r.workflow_code}" for r in rows
+            ]
+        },
+    )
+    return repository.list_bindings(session, subject_type)
+
+
+def bound_workflow(
+    session: Session, subject_type: str, category_codes: list[str], level: str, default: str
+) -> str:
+    """The workflow a new subject starts. ``category_codes`` go from the most specific (the
+    leaf) to the least (its group). The most specific binding wins: category and level, then
+    category, for each category in turn, then level alone, then a binding for everything;
+    ``default`` (the category's own workflow) when nothing is bound."""
+    codes = [code for code in category_codes if code]
+    found = {
+        (b.category_code, b.level): b.workflow_code
+        for b in repository.matching_bindings(session, subject_type, codes, level)
+    }
+    for code in [*codes, ""]:
+        for wanted in (level, ""):
+            if (code, wanted) in found:
+                return found[(code, wanted)]
+    return default
+
+
+def level_label(level: str) -> str:
+    return LEVEL_LABELS.get(level, level) if level else "任意层级"

@@ -5,6 +5,10 @@
 const csrf = document.querySelector('input[name="csrf_token"]')?.value ?? "";
 
 function valueOf(input) {
+  if (input.multiple) {
+    const chosen = [...input.selectedOptions].map((o) => o.value);
+    return input.dataset.type === "integer-list" ? chosen.map(Number) : chosen;
+  }
   const raw = input.type === "checkbox" ? input.checked : input.value.trim();
   switch (input.dataset.type) {
     case "number": return raw === "" ? undefined : Number(raw);
@@ -23,6 +27,38 @@ function setPath(target, path, value) {
   node[keys.at(-1)] = value;
 }
 
+// <input type="file" data-upload="media_ids">: each chosen file is uploaded to /api/v1/media
+// first, and the ids it gets go into the body under that name. A retry after a refused action
+// reuses the uploads of the same selection.
+async function uploadFiles(form, body, message) {
+  for (const input of form.querySelectorAll("input[type=file][data-upload]")) {
+    if (input.uploaded?.files !== input.files) {
+      const ids = [];
+      for (const file of input.files) {
+        message.textContent = `正在上传 ${file.name}（${ids.length + 1}/${input.files.length}）…`;
+        message.className = "form-message";
+        const data = new FormData();
+        data.append("file", file);
+        const response = await fetch("/api/v1/media", {
+          method: "POST",
+          headers: { "X-CSRF-Token": csrf },
+          body: data,
+        });
+        const result = await response.json().catch(() => ({}));
+        if (!response.ok) {
+          message.textContent = `${file.name}：${result.error?.message ?? "上传失败"}`;
+          message.className = "form-message error";
+          return false;
+        }
+        ids.push(result.id);
+      }
+      input.uploaded = { files: input.files, ids };
+    }
+    if (input.uploaded.ids.length) setPath(body, input.dataset.upload, input.uploaded.ids);
+  }
+  return true;
+}
+
 for (const form of document.querySelectorAll("form[data-api]")) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -38,6 +74,7 @@ for (const form of document.querySelectorAll("form[data-api]")) {
       message.className = "form-message error";
       return;
     }
+    if (!(await uploadFiles(form, body, message))) return;
     const response = await fetch(form.dataset.api, {
       method: form.dataset.method ?? "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
