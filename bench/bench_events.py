@@ -14,13 +14,14 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import statistics
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from multiprocessing.context import SpawnProcess
 from pathlib import Path
 
 import httpx
@@ -41,16 +42,31 @@ INTAKE_TARGET = 300.0
 LIST_TARGET_MS = 50.0
 
 
-def serve(settings: Settings, url: str) -> tuple[str, uvicorn.Server]:
-    engine = make_engine(url)
-    config = uvicorn.Config(
-        create_app(settings, engine), host="127.0.0.1", port=8765, log_level="error"
+def _run_server(var_dir: str, url: str, password: str, port: int) -> None:
+    settings = Settings(var_dir=Path(var_dir), database_url=url, jobs="off", demo_password=password)
+    uvicorn.run(
+        create_app(settings, make_engine(url)), host="127.0.0.1", port=port, log_level="error"
     )
-    server = uvicorn.Server(config)
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return "http://127.0.0.1:8765", server
+
+
+def serve(settings: Settings, url: str) -> tuple[str, SpawnProcess]:
+    """The app under uvicorn in its own process, as `gridgov serve` runs it: a server thread in
+    the benchmark's own process would share its interpreter lock with the clients."""
+    port = 8765
+    process = multiprocessing.get_context("spawn").Process(
+        target=_run_server,
+        args=(str(settings.var_dir), url, settings.demo_password, port),
+        daemon=True,
+    )
+    process.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            httpx.get(f"{base}/api/v1/health", timeout=1)
+            return base, process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
 
 
 def token(base: str, username: str, password: str) -> dict[str, str]:
@@ -227,12 +243,17 @@ def main() -> None:
             for query, values in by_query.items():
                 print(f"    {who:<16} {query:<70} median {statistics.median(values):6.1f} ms")
             timings = [t for values in by_query.values() for t in values]
+            structured = [t for q, values in by_query.items() if "'q'" not in q for t in values]
+            print(
+                f"list as {who:<16} without the free-text q: p95 {p95(structured):6.1f} ms  "
+                f"({LIST_TARGET_MS / p95(structured):.2f}x the {LIST_TARGET_MS:.0f} ms target)"
+            )
             print(
                 f"list as {who:<16} p50 {statistics.median(timings):6.1f} ms  "
                 f"p95 {p95(timings):6.1f} ms  "
                 f"({LIST_TARGET_MS / p95(timings):.2f}x the {LIST_TARGET_MS:.0f} ms target)"
             )
-        server.should_exit = True
+        server.terminate()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,6 +54,18 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith(("/api/", "/openapi", "/docs")) and "text/html" in (
         request.headers.get("accept", "")
     )
+
+
+# uvicorn runs plain ``def`` endpoints and dependencies in worker threads beside its event
+# loop, and each request hands the interpreter lock between them several times. At Python's
+# default 5 ms switch interval a thread waiting for the lock can sit out most of that; at
+# 0.5 ms an authenticated read went from 115 to 200 requests/s on the 2-core machine.
+SERVER_SWITCH_INTERVAL = 0.0005
+
+
+def tune_for_serving() -> None:
+    """Interpreter settings for a process whose job is serving HTTP (`gridgov serve`)."""
+    sys.setswitchinterval(SERVER_SWITCH_INTERVAL)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

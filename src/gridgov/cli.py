@@ -155,7 +155,7 @@ def serve(
     import uvicorn
 
     from gridgov import schema
-    from gridgov.app import create_app
+    from gridgov.app import create_app, tune_for_serving
 
     settings = get_settings()
     engine = get_engine(settings)
@@ -164,6 +164,7 @@ def serve(
             "[red]数据库结构不是最新：请先运行 gridgov db upgrade（或 gridgov demo）[/red]"
         )
         raise typer.Exit(code=1)
+    tune_for_serving()
     uvicorn.run(
         create_app(settings, engine), host=host or settings.host, port=port or settings.port
     )

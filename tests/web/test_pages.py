@@ -86,6 +86,7 @@ def test_event_pages_show_queue_timeline_and_actions(
     assert ids, "the demo has cases waiting to be accepted"
     case = operator.get(f"/events/{ids[0]}").text
     assert "办理时间线" in case and "已上报" in case
+    assert 'aria-label="事件所在网格"' in case and '<circle class="case' in case
     assert 'data-api="/api/v1/events/' in case and "受理立案" in case
     street = _logged_in(demo_settings, demo_engine, "street_yutun")
     listing = street.get("/events").text

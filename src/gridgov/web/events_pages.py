@@ -9,18 +9,24 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm
 from gridgov.events import services
 from gridgov.events.api import event_detail
 from gridgov.events.models import EVENT_LEVEL_LABELS, SOURCE_LABELS, URGENCY_LABELS, Source
+from gridgov.events.schemas import DuplicateOut, EventDetail
 from gridgov.http import OptionalActorDep, SessionDep
 from gridgov.kit.clock import format_local, now
+from gridgov.kit.errors import AppError
+from gridgov.kit.geojson import as_dict
 from gridgov.kit.pagination import PageParams
 from gridgov.orgs import services as orgs
 from gridgov.orgs.models import OrgKind
+from gridgov.regions import services as regions
 from gridgov.web.forms import event_action_form
 from gridgov.web.registry_pages import Filter
 from gridgov.web.rendering import PAGE_SIZE, login_redirect, pager, render, templates
+from gridgov.web.svg import Outline, outline_svg
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=100)]
@@ -137,6 +143,7 @@ def event_page(
         actor=actor,
         event=detail,
         department=department,
+        outline=_case_map(session, actor, detail),
         forms=[
             event_action_form(
                 event.id,
@@ -157,3 +164,29 @@ def event_page(
             for a in detail.actions
         ],
     )
+
+
+def _case_map(session: SessionDep, actor: Actor, detail: EventDetail) -> Outline | None:
+    """The case's grid with the case (red when overdue) and its possible duplicates marked."""
+    if not actor.can(Perm.REGIONS_READ):
+        return None
+    try:
+        grid = regions.get_region(session, detail.grid_code, actor=actor)
+    except AppError:
+        return None
+    points = [
+        (d_lon, d_lat, f"/events/{d.id}", f"疑似重复 {d.code}", "duplicate")
+        for d, (d_lon, d_lat) in _duplicate_points(session, detail, actor)
+    ]
+    points.append((detail.lon, detail.lat, f"/events/{detail.id}", detail.code, detail.sla))
+    return outline_svg(as_dict(grid.geometry), [], width=320, height=240, points=points)
+
+
+def _duplicate_points(
+    session: SessionDep, detail: EventDetail, actor: Actor
+) -> list[tuple[DuplicateOut, tuple[float, float]]]:
+    found = []
+    for duplicate in detail.duplicates:
+        other = services.get_event(session, duplicate.id, actor=actor)
+        found.append((duplicate, (other.lon, other.lat)))
+    return found
