@@ -129,6 +129,23 @@ def test_reassign_moves_the_case_to_another_department(ctx: Fresh) -> None:
     assert client.get(f"/api/v1/events/{event['id']}", headers=auth("dept_sw")).status_code == 200
 
 
+def test_reassigning_to_an_assisting_department_makes_it_lead(ctx: Fresh) -> None:
+    client, auth, engine = ctx
+    event = _dispatched(ctx, "dept-cg", ["dept-sw"])
+    event = _do(
+        client,
+        auth("operator"),
+        event,
+        "reassign",
+        department_id=_department(engine, "dept-sw"),
+        comment="改由水务主办",
+    )
+    event = _do(client, auth("dept_sw"), event, "receive")
+    # The new lead owes no assisting feedback to itself: it may feed back at once.
+    event = _do(client, auth("dept_sw"), event, "feedback", comment="已处置")
+    assert event["status"] == "feedback"
+
+
 def test_classify_changes_the_category_and_its_deadline(ctx: Fresh) -> None:
     client, auth, _ = ctx
     event = _new(ctx, title="有人反映情况", category_code="9901")

@@ -510,7 +510,14 @@ def _assign_assists(
 ) -> None:
     """Add the assisting departments a dispatch names; ones already assisting keep their
     feedback."""
-    have = {a.department_id for a in repository.assists_of(session, event.id)}
+    current = repository.assists_of(session, event.id)
+    for assist in current:
+        if assist.department_id == event.department_id and assist.status == AssistStatus.ASSIGNED:
+            # Reassigned to a department that was assisting: it now leads and owes no assist.
+            assist.status = AssistStatus.FED_BACK.value
+            assist.feedback = "（已改为主办单位）"
+            assist.fed_back_at = at
+    have = {a.department_id for a in current}
     repository.add_assists(
         session,
         [
