@@ -165,6 +165,10 @@ def test_a_nearby_case_of_the_same_category_is_suggested_and_can_be_merged(ctx: 
     other_kind = _new(ctx, grid, title="路灯坏了", category_code="0302")
     assert [d["id"] for d in second["duplicates"]][:1] == [first["id"]]
     assert second["duplicates"][0]["distance_m"] <= get_settings().duplicate_radius_m
+    assert (second["duplicates"][0]["lon"], second["duplicates"][0]["lat"]) == (
+        first["lon"],
+        first["lat"],
+    )
     assert first["id"] not in [d["id"] for d in other_kind["duplicates"]]
     assert first["duplicates"] == []
 

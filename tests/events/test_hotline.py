@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +27,7 @@ from gridgov.events import hotline
 from gridgov.events.models import Event
 from gridgov.kit.crypto import FieldCipher
 from gridgov.kit.geo import wgs84_to_gcj02
+from tests.browser import BROWSER_ARGS, chromium, serving
 from tests.conftest import DEMO_PASSWORD, Auth
 
 Fresh = tuple[TestClient, Auth, Engine]
@@ -417,14 +416,9 @@ def test_cli_import_reports_progress_and_is_idempotent(
     assert _count(engine) == before + 1
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 def test_upload_in_chromium(ctx: Fresh, tmp_path: Path) -> None:
-    if CHROMIUM is None and not os.environ.get("CI"):
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    browser_path = chromium()
     sync_api = pytest.importorskip("playwright.sync_api")
-    from tests.web.test_browser import BROWSER_ARGS, serving
 
     client, auth, engine = ctx
     own = _gcj(client, auth, OWN_GRID)
@@ -432,7 +426,7 @@ def test_upload_in_chromium(ctx: Fresh, tmp_path: Path) -> None:
     path.write_bytes(_csv([_row("RX-WEB-1", own), _row("RX-WEB-2", ("118.0", "36.0"))]))
     settings = client.app.state.settings  # type: ignore[attr-defined]
     with serving(settings, engine) as server, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path=browser_path, args=BROWSER_ARGS)
         page = browser.new_page()
         page.goto(f"{server}/login")
         page.fill("input[name=username]", "operator")

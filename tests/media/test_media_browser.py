@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from tests.browser import BROWSER_ARGS, chromium, serving
 from tests.conftest import DEMO_PASSWORD, Auth
 from tests.media.test_media import GRID, WORKER, inside, jpeg, report, upload
-from tests.web.test_browser import BROWSER_ARGS, CHROMIUM, serving
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -32,7 +32,7 @@ def test_self_settle_form_uploads_the_after_photo_and_shows_it(
     before = upload(client, worker, jpeg()).json()
     event = report(client, worker, inside(client, auth, GRID), media_ids=[before["id"]]).json()
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=BROWSER_ARGS)
         page = browser.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

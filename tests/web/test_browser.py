@@ -8,66 +8,24 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import shapely
-import uvicorn
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from gridgov.app import create_app
 from gridgov.config import Settings
 from gridgov.regions.models import Region
 from gridgov.registry.models import Person
+from tests.browser import BROWSER_ARGS, CHROMIUM, MISSING, chromium, serving
 from tests.conftest import DEMO_PASSWORD
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and not os.environ.get("CI"):
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+    pytest.skip(MISSING, allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serving(settings: Settings, engine: Engine) -> Iterator[str]:
-    """The real app under uvicorn on a free local port, for the browser to talk to."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        instance.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +37,7 @@ def server(demo_settings: Settings, demo_engine: Engine) -> Iterator[str]:
 def test_login_home_and_region_in_chromium(server: str) -> None:
     assert CHROMIUM is not None, "CI must install Chromium (apt-get install chromium)"
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=BROWSER_ARGS)
         page = browser.new_page()
         page.goto(f"{server}/regions")
         assert "/login" in page.url
@@ -129,7 +87,7 @@ def test_edit_forms_write_through_the_api(writable_server: tuple[str, Engine]) -
         grid = session.scalars(select(Region).where(Region.code == "370811002001001")).one()
     point = shapely.geometry.shape(json.loads(grid.geometry)).representative_point()
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=BROWSER_ARGS)
         page = browser.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -157,7 +115,7 @@ def test_edit_forms_write_through_the_api(writable_server: tuple[str, Engine]) -
 def test_bulk_accept_from_the_workbench(writable_server: tuple[str, Engine]) -> None:
     server, _ = writable_server
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=BROWSER_ARGS)
         page = browser.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -2,68 +2,39 @@
 shows them and writes nothing, a good one makes a new version.
 
 Chromium comes from Debian's package (``/usr/bin/chromium``), as for tests/web/test_browser.py;
-off CI a machine without it skips this file."""
+off CI a machine without it skips this test (tests/browser.py)."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from gridgov.app import create_app
 from gridgov.events.catalog import DEFAULT_WORKFLOW
+from tests.browser import BROWSER_ARGS, chromium, serving
 from tests.conftest import DEMO_PASSWORD, Auth
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None and not os.environ.get("CI"):
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
 sync_api = pytest.importorskip("playwright.sync_api")
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
 def server(fresh_events: tuple[TestClient, Auth, Engine]) -> Iterator[tuple[str, TestClient, Auth]]:
     client, auth, engine = fresh_events
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(client.app.state.settings, engine),  # type: ignore[attr-defined]
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", client, auth
-    finally:
-        instance.should_exit = True
-        thread.join(timeout=10)
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    with serving(settings, engine) as url:
+        yield url, client, auth
 
 
 def test_validate_refuse_then_save_a_new_version(server: tuple[str, TestClient, Auth]) -> None:
     url, client, auth = server
-    assert CHROMIUM is not None
+    browser_path = chromium()
     versions = f"/api/v1/workflows/{DEFAULT_WORKFLOW}"
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path=browser_path, args=BROWSER_ARGS)
         page = browser.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

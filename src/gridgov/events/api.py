@@ -119,6 +119,8 @@ def event_detail(session: Session, event: Event, actor: Actor) -> EventDetail:
                 title=other.title,
                 status=other.status,
                 distance_m=round(distance, 1),
+                lon=other.lon,
+                lat=other.lat,
                 created_at=other.created_at,
             )
             for other, distance in view.duplicates

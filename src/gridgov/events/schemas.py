@@ -82,6 +82,8 @@ class DuplicateOut(BaseModel):
     title: str
     status: str
     distance_m: float
+    lon: float
+    lat: float
     created_at: datetime
 
 

@@ -14,7 +14,7 @@ from gridgov.accounts.permissions import Perm
 from gridgov.events import services
 from gridgov.events.api import event_detail
 from gridgov.events.models import EVENT_LEVEL_LABELS, SOURCE_LABELS, URGENCY_LABELS, Source
-from gridgov.events.schemas import DuplicateOut, EventDetail
+from gridgov.events.schemas import EventDetail
 from gridgov.http import OptionalActorDep, SessionDep
 from gridgov.kit.clock import format_local, now
 from gridgov.kit.errors import AppError
@@ -175,18 +175,8 @@ def _case_map(session: SessionDep, actor: Actor, detail: EventDetail) -> Outline
     except AppError:
         return None
     points = [
-        (d_lon, d_lat, f"/events/{d.id}", f"疑似重复 {d.code}", "duplicate")
-        for d, (d_lon, d_lat) in _duplicate_points(session, detail, actor)
+        (d.lon, d.lat, f"/events/{d.id}", f"疑似重复 {d.code}", "duplicate")
+        for d in detail.duplicates
     ]
     points.append((detail.lon, detail.lat, f"/events/{detail.id}", detail.code, detail.sla))
     return outline_svg(as_dict(grid.geometry), [], width=320, height=240, points=points)
-
-
-def _duplicate_points(
-    session: SessionDep, detail: EventDetail, actor: Actor
-) -> list[tuple[DuplicateOut, tuple[float, float]]]:
-    found = []
-    for duplicate in detail.duplicates:
-        other = services.get_event(session, duplicate.id, actor=actor)
-        found.append((duplicate, (other.lon, other.lat)))
-    return found
