@@ -23,6 +23,8 @@ from gridgov.app import create_app
 from gridgov.config import Settings
 from gridgov.db import make_engine, session_factory
 from gridgov.events.models import Event
+from gridgov.mediation.models import Dispute, DisputeAlert
+from gridgov.networks.models import RosterEntry
 from gridgov.registry.models import (
     Building,
     Camera,
@@ -52,6 +54,9 @@ ROW_PARAMS: dict[str, Any] = {
     "record_id": ResourceRecord,
     "member_id": SpecialGroupMember,
     "event_id": Event,
+    "roster_entry_id": RosterEntry,
+    "dispute_id": Dispute,
+    "alert_id": DisputeAlert,
 }
 PG_ADMIN_URL = os.environ.get(
     "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

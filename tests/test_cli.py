@@ -34,7 +34,8 @@ def cli_env(
 
 def test_seed_then_users_list_json(cli_env: dict[str, str]) -> None:
     runner = CliRunner()
-    only = ["--only", "regions,organisations,accounts"]
+    # networks adds the social-organisation and enterprise accounts.
+    only = ["--only", "regions,organisations,accounts,networks"]
     seeded = runner.invoke(app, ["seed", "--tier", "district", "--seed", "7", *only])
     assert seeded.exit_code == 0, seeded.output
     listed = runner.invoke(app, ["users", "list", "--json"])

@@ -20,22 +20,35 @@ from starlette.middleware.sessions import SessionMiddleware
 from gridgov import __version__
 from gridgov.accounts.api import router as accounts_router
 from gridgov.audit.api import router as audit_router
+from gridgov.citizen.api import router as citizen_router
 from gridgov.config import Settings, get_settings
 from gridgov.db import get_engine
 from gridgov.events.api import router as events_router
 from gridgov.events.intake_api import router as intake_router
+from gridgov.gis.api import router as gis_router
+from gridgov.gis.api import tiles_router as gis_tiles_router
 from gridgov.jobs import scheduler
 from gridgov.kit.errors import AppError
 from gridgov.media.api import router as media_router
+from gridgov.mediation.api import router as mediation_router
+from gridgov.networks.api import router as networks_router
 from gridgov.notifications.api import router as notifications_router
+from gridgov.open311.api import keys_router as open311_keys_router
+from gridgov.open311.api import router as open311_router
 from gridgov.orgs.api import router as orgs_router
 from gridgov.regions.api import router as regions_router
 from gridgov.registry.api import router as registry_router
+from gridgov.routing.api import router as routing_router
 from gridgov.web import STATIC_DIR
+from gridgov.web.citizen_pages import router as citizen_pages_router
 from gridgov.web.events_pages import router as events_pages_router
+from gridgov.web.gis_pages import router as gis_pages_router
 from gridgov.web.hotline_pages import router as hotline_pages_router
+from gridgov.web.mediation_pages import router as mediation_pages_router
+from gridgov.web.networks_pages import router as networks_pages_router
 from gridgov.web.pages import router as pages_router
 from gridgov.web.registry_pages import router as registry_pages_router
+from gridgov.web.routing_pages import router as routing_pages_router
 from gridgov.web.workbench_pages import router as workbench_pages_router
 from gridgov.web.workflow_pages import router as workflow_pages_router
 from gridgov.workflow.api import router as workflow_router
@@ -168,16 +181,29 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         registry_router,
         intake_router,  # before events: /events/import is not an event id
         events_router,
+        mediation_router,
         media_router,
         workflow_router,
+        gis_router,
+        gis_tiles_router,
+        routing_router,
+        networks_router,
         notifications_router,
+        citizen_router,
+        open311_router,
+        open311_keys_router,
         audit_router,
         pages_router,
         registry_pages_router,
         hotline_pages_router,  # before the events pages, for the same reason
         events_pages_router,
+        mediation_pages_router,
         workbench_pages_router,
         workflow_pages_router,
+        gis_pages_router,
+        networks_pages_router,
+        routing_pages_router,
+        citizen_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -38,7 +38,13 @@ app.add_typer(registry_app, name="registry")
 events_app = typer.Typer(help="事件", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 audit_app = typer.Typer(help="审计", no_args_is_help=True)
+routing_app = typer.Typer(help="智能分拨（规则与文本模型）", no_args_is_help=True)
+app.add_typer(routing_app, name="routing")
 app.add_typer(audit_app, name="audit")
+networks_app = typer.Typer(help="专业网格（多网融合）", no_args_is_help=True)
+app.add_typer(networks_app, name="networks")
+mediation_app = typer.Typer(help="矛盾纠纷调处", no_args_is_help=True)
+app.add_typer(mediation_app, name="mediation")
 console = Console(stderr=True)
 
 # New cases per minute that `gridgov demo` simulates in the background.
@@ -411,6 +417,28 @@ def events_init() -> None:
     console.print(f"installed {added} defaults" if added else "defaults already installed")
 
 
+@mediation_app.command("init")
+def mediation_init() -> None:
+    """Install the default mediation workflow where none exists."""
+    from gridgov.mediation import services as mediation
+
+    with unit_of_work(get_engine()) as session:
+        added = mediation.install_defaults(session, actor=Actor.system("cli"))
+    console.print("installed the mediation workflow" if added else "already installed")
+
+
+@mediation_app.command("scan")
+def mediation_scan() -> None:
+    """Run the dispute time-limit scan once (warnings, escalation of overdue disputes)."""
+    from gridgov.jobs import mediation_scan as scan
+
+    report = scan(get_engine())
+    console.print(
+        f"warned {report.warned}, overdue {report.overdue}, escalated {report.escalated}, "
+        f"notified {report.notified}"
+    )
+
+
 @events_app.command("import")
 def events_import(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX")],
@@ -494,6 +522,210 @@ def audit_verify() -> None:
     if report.broken:
         raise typer.Exit(code=1)
     console.print("hash chains intact")
+
+
+@networks_app.command("create")
+def networks_create(
+    code: Annotated[str, typer.Argument(help="network code, e.g. police")],
+    name: Annotated[str, typer.Argument(help="e.g. 公安警格")],
+    department: Annotated[str | None, typer.Option(help="owning department's org code")] = None,
+    role: Annotated[str | None, typer.Option(help="roster role its officers fill")] = None,
+    categories: Annotated[str, typer.Option(help="event category prefixes, comma-separated")] = "",
+) -> None:
+    """Register a departmental network (its polygons come with `networks import`)."""
+    from gridgov.networks import services as networks
+    from gridgov.networks.schemas import NetworkCreate
+    from gridgov.orgs import services as orgs
+
+    actor = Actor.system("cli")
+    try:
+        with unit_of_work(get_engine()) as session:
+            department_id = None
+            if department:
+                found = orgs.ids_for_codes(session, [department], actor=actor)
+                if department not in found:
+                    console.print(f"[red]unknown organisation {department}[/red]")
+                    raise typer.Exit(code=1)
+                department_id = found[department]
+            data = NetworkCreate(
+                code=code,
+                name=name,
+                department_id=department_id,
+                roster_role=role,
+                category_prefixes=[c.strip() for c in categories.split(",") if c.strip()],
+            )
+            networks.create_network(session, data, actor=actor)
+    except AppError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/red]")
+        raise typer.Exit(code=1) from exc
+    console.print(f"created network {code}")
+
+
+@networks_app.command("import")
+def networks_import(
+    code: Annotated[str, typer.Argument(help="network code, e.g. police")],
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON file")],
+    note: Annotated[str, typer.Option(help="what changed in this version")] = "",
+) -> None:
+    """Import a new version of a network's polygons; it becomes current and the overlay on the
+    basic grids is recomputed."""
+    from pydantic import ValidationError
+
+    from gridgov.kit.crypto import FieldCipher
+    from gridgov.networks import services as networks
+    from gridgov.networks.schemas import NetworkImport
+
+    settings = get_settings()
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        data = NetworkImport.model_validate({**document, "note": note or document.get("note", "")})
+    except (ValueError, ValidationError) as exc:
+        console.print(f"[red]not a GeoJSON FeatureCollection: {exc}[/red]")
+        raise typer.Exit(code=1) from exc
+    try:
+        with unit_of_work(get_engine(settings)) as session:
+            version = networks.import_version(
+                session,
+                code,
+                data,
+                actor=Actor.system("cli-import"),
+                cipher=FieldCipher(settings.effective_data_key()),
+            )
+            console.print(f"{code}: version {version.version}, {version.unit_count} units")
+    except AppError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/red]")
+        for error in exc.details.get("errors", []):
+            console.print(f"  #{error['index']} {error['unit_code']}: {error['message']}")
+        raise typer.Exit(code=1) from exc
+
+
+@networks_app.command("recompute")
+def networks_recompute(
+    network: Annotated[str | None, typer.Option(help="one network code (default: all)")] = None,
+) -> None:
+    """Recompute the overlay of the networks on the basic grids."""
+    from gridgov.networks import services as networks
+
+    try:
+        with unit_of_work(get_engine()) as session:
+            done = networks.recompute_overlay(
+                session, actor=Actor.system("cli"), network_code=network
+            )
+    except AppError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/red]")
+        raise typer.Exit(code=1) from exc
+    for item in done:
+        console.print(f"{item.network_code} v{item.version}: {item.rows} grid–unit rows")
+
+
+def _read_public(paths: Sequence[Path], label_column: str) -> list[tuple[str, str]]:
+    """(text, department code) pairs from labelled public messages: each row's ``text`` column
+    (or its ``tokens`` joined), its label mapped to the department whose business it is."""
+    import csv
+
+    from gridgov.routing.catalog import PUBLIC_LABEL_DEPARTMENTS
+
+    pairs: list[tuple[str, str]] = []
+    for path in paths:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            if label_column not in columns or not ({"text", "tokens"} & set(columns)):
+                console.print(
+                    f"[red]{path.name}：需要 {label_column} 列和 text（或 tokens）列[/red]"
+                )
+                raise typer.Exit(code=2)
+            for row in reader:
+                text = row.get("text") or (row.get("tokens") or "").replace(" ", "")
+                department = PUBLIC_LABEL_DEPARTMENTS.get((row.get(label_column) or "").strip())
+                if text and department:
+                    pairs.append((text, department))
+    return pairs
+
+
+@routing_app.command("train")
+def routing_train(
+    public: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--public",
+            exists=True,
+            dir_okay=False,
+            help="labelled public messages (CSV) to learn from besides the closed cases",
+        ),
+    ] = None,
+    label_column: Annotated[str, typer.Option(help="the label column of --public files")] = "label",
+    activate: Annotated[bool, typer.Option(help="make the new version the active one")] = False,
+    max_cases: Annotated[int | None, typer.Option(help="newest closed cases to read")] = None,
+) -> None:
+    """Train a new version of the routing text model from closed cases and corrections."""
+    from gridgov.events import dispatching
+    from gridgov.routing import services as routing
+
+    pairs = _read_public(public or [], label_column)
+    actor = Actor.system("cli-routing")
+    try:
+        with unit_of_work(get_engine()) as session:
+            rows = dispatching.training_rows(session, actor=actor, limit=max_cases)
+            console.print(f"读取 {len(rows)} 条已办结或已纠正的案件，{len(pairs)} 条公开数据")
+            report = routing.train(
+                session, rows, actor=actor, public=pairs, activate=activate, progress=console.print
+            )
+            version, metrics = report.model.version, report.model.metrics
+    except AppError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/red]")
+        raise typer.Exit(code=1) from exc
+    state = "已启用" if activate else "草稿（--activate 启用）"
+    console.print(f"模型 v{version}：{report.seconds:.0f} 秒，{state}")
+    console.print(json.dumps(metrics, ensure_ascii=False))
+
+
+@routing_app.command("evaluate")
+def routing_evaluate(
+    version: Annotated[
+        int | None, typer.Option(help="model version (default: the active one)")
+    ] = None,
+    since_days: Annotated[int, typer.Option(help="cases closed in the last N days")] = 90,
+) -> None:
+    """Measure a stored model on recently closed cases; prints one JSON object."""
+    from datetime import timedelta
+
+    from gridgov.events import dispatching
+    from gridgov.kit.clock import now
+    from gridgov.routing import services as routing
+
+    actor = Actor.system("cli-routing")
+    try:
+        with unit_of_work(get_engine()) as session:
+            rows = dispatching.recent_rows(
+                session, actor=actor, since=now() - timedelta(days=since_days)
+            )
+            result = routing.evaluate(session, rows, actor=actor, version=version)
+    except AppError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/red]")
+        raise typer.Exit(code=1) from exc
+    print(json.dumps(result, ensure_ascii=False))
+
+
+@routing_app.command("benchmark")
+def routing_benchmark(
+    train: Annotated[
+        list[Path],
+        typer.Option("--train", help="labelled CSV to train on (repeatable)"),
+    ],
+    test: Annotated[Path, typer.Option("--test", help="labelled CSV to measure on")],
+    label_column: Annotated[str, typer.Option(help="the label column of every file")] = "label",
+) -> None:
+    """Train a fresh text model on the --train files and measure it on --test; prints one JSON
+    object (accuracy, macro_f1, top3_accuracy, n_train, n_test, p50_ms, p99_ms, …)."""
+    from gridgov.routing.benchmark import run_benchmark
+
+    try:
+        result = run_benchmark(train, test, label_column, progress=console.print)
+    except AppError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/red]")
+        raise typer.Exit(code=2) from exc
+    print(json.dumps(result, ensure_ascii=False))
 
 
 if __name__ == "__main__":

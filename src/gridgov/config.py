@@ -101,10 +101,50 @@ class Settings(BaseSettings):
         le=1,
         description="Share of 自办结 cases (settled on the spot) drawn for a check.",
     )
+    routing_auto_sources: str = Field(
+        default="citizen,hotline,sensor",
+        pattern=r"^[a-z_]*(,[a-z_]+)*$",
+        description="Comma-separated sources whose new cases routing decides at intake (and "
+        "dispatches with no operator when a rule or a confident model allows). Empty: off.",
+    )
+    routing_classify_min_confidence: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="The text model classifies a case reported without a category when it is "
+        "at least this sure; otherwise the keyword rules do.",
+    )
+    routing_train_max_cases: int = Field(
+        default=20_000,
+        ge=100,
+        description="Newest cases one training of the routing model reads (the newest 20% "
+        "are held out to measure it).",
+    )
+    routing_retrain_hours: float = Field(
+        default=168,
+        ge=0,
+        description="How often the background job retrains the routing model from closed cases "
+        "and corrections (0: never; `gridgov routing train` still works).",
+    )
     export_max_rows: int = Field(
         default=100_000,
         gt=0,
         description="Most cases one CSV/XLSX export may hold (narrow the filters for more).",
+    )
+    map_tile_url: str = Field(
+        default="",
+        description=(
+            "Raster tile URL template (`…/{z}/{x}/{y}.png`) of a tile service on your own "
+            "network, drawn under the map's layers. Empty: the district's own layers are the "
+            "base map and the map makes no external request."
+        ),
+    )
+    network_sliver_share: float = Field(
+        default=0.05,
+        ge=0,
+        lt=1,
+        description="A departmental unit covering less than this share of a basic grid is "
+        "reported as a sliver by the network overlay report.",
     )
     jobs: str = Field(
         default="inprocess",
@@ -147,6 +187,25 @@ class Settings(BaseSettings):
         default=64,
         gt=0,
         description="Largest photo in millions of pixels (refuses decompression bombs).",
+    )
+    mediation_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Days a dispute may take from registration to an outcome before it is "
+        "escalated to the next mediation level (community → street → district).",
+    )
+    mediation_warning_days: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="Days before a dispute's time limit that the mediators are warned.",
+    )
+    pdf_font: str = Field(
+        default="",
+        description="TrueType (.ttf/.ttc) CJK font for generated PDFs such as 人民调解协议书. "
+        "Empty means the first found of WenQuanYi Micro Hei / Zen Hei (Debian "
+        "`fonts-wqy-microhei`).",
     )
 
     @property

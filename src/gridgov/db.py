@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -125,3 +125,28 @@ def _unindexed_sqlite(element: Unindexed, compiler: SQLCompiler, **kw: Any) -> s
 
 def unindexed(column: Any) -> ColumnElement[str]:
     return Unindexed(column)
+
+
+class YearMonth(ColumnElement[str]):
+    """``YYYY-MM`` of a UTC datetime column, for grouping by month on either database."""
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = String()
+
+
+@compiles(YearMonth)
+def _year_month_default(element: YearMonth, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.column, **kw)}, 'YYYY-MM')"
+
+
+@compiles(YearMonth, "sqlite")
+def _year_month_sqlite(element: YearMonth, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps datetimes as ISO text: the month is its first seven characters.
+    return f"substr({compiler.process(element.column, **kw)}, 1, 7)"
+
+
+def year_month(column: Any) -> ColumnElement[str]:
+    return YearMonth(column)

@@ -9,10 +9,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
+from gridgov.config import get_settings
 from gridgov.db import unit_of_work
+from gridgov.events import dispatching
 from gridgov.events import services as events
 from gridgov.events.schemas import ActionIn
+from gridgov.kit.errors import InvalidInput
 from gridgov.kit.scheduler import Job, Scheduler
+from gridgov.mediation import services as mediation
+from gridgov.routing import services as routing
 from gridgov.workflow.models import WorkflowInstance
 from gridgov.workflow.sla import StepScanReport, SubjectHooks, SubjectInfo, scan_step_deadlines
 
@@ -38,8 +43,56 @@ def sla_scan(engine: Engine) -> events.ScanReport:
     return report
 
 
+def retrain_routing(engine: Engine) -> int | None:
+    """Retrain the routing model from closed cases and corrections once the newest version is
+    older than ``routing_retrain_hours``; returns the new version, if one was trained."""
+    every = get_settings().routing_retrain_hours
+    if every <= 0:
+        return None
+    system = Actor.system("routing-retrain")
+    with unit_of_work(engine) as session:
+        if not routing.due_for_retraining(session, timedelta(hours=every)):
+            return None
+        rows = dispatching.training_rows(session, actor=system)
+        try:
+            report = routing.train(session, rows, actor=system)
+        except InvalidInput as refused:
+            log.info("routing retraining skipped: %s", refused.message)
+            return None
+        activated = routing.activate_if_better(session, report.model, actor=system)
+        log.info(
+            "routing model v%d trained on %d cases in %.0f s (%s)",
+            report.model.version,
+            report.counts["cases"],
+            report.seconds,
+            "activated" if activated else "kept as draft: not better than the active one",
+        )
+        return report.model.version
+
+
+def mediation_scan(engine: Engine) -> mediation.ScanReport:
+    """Dispute time limits: warn the mediators, escalate overdue disputes one level."""
+    with unit_of_work(engine) as session:
+        report = mediation.scan_deadlines(session)
+    if report.warned or report.overdue:
+        log.info(
+            "Mediation scan: %d warned, %d overdue, %d escalated, %d notified",
+            report.warned,
+            report.overdue,
+            report.escalated,
+            report.notified,
+        )
+    return report
+
+
 def scheduler(engine: Engine) -> Scheduler:
-    return Scheduler([Job("sla_scan", timedelta(minutes=1), lambda: sla_scan(engine))])
+    return Scheduler(
+        [
+            Job("sla_scan", timedelta(minutes=1), lambda: sla_scan(engine)),
+            Job("routing_retrain", timedelta(hours=1), lambda: retrain_routing(engine)),
+            Job("mediation_scan", timedelta(minutes=5), lambda: mediation_scan(engine)),
+        ]
+    )
 
 
 def _event_info(session: Session, instance: WorkflowInstance) -> SubjectInfo:
@@ -60,7 +113,8 @@ STEP_HOOKS: dict[str, SubjectHooks] = {
     events.SUBJECT: SubjectHooks(
         info=_event_info,
         perform=_perform_on_event,
-    )
+    ),
+    mediation.SUBJECT: SubjectHooks(info=mediation.subject_info, perform=mediation.perform),
 }
 
 

@@ -23,6 +23,12 @@ FEATURE_MODELS = (
     "gridgov.events.models",
     "gridgov.notifications.models",
     "gridgov.media.models",
+    "gridgov.mediation.models",
+    "gridgov.networks.models",
+    "gridgov.routing.models",
+    "gridgov.gis.models",
+    "gridgov.citizen.models",
+    "gridgov.open311.models",
 )
 
 

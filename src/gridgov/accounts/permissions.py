@@ -18,6 +18,9 @@ class Role(StrEnum):
     COMMUNITY_STAFF = "community_staff"
     GRID_WORKER = "grid_worker"
     CITIZEN = "citizen"
+    # Social participants (multi-network fusion): they report and see their own cases.
+    SOCIAL_ORG = "social_org"
+    ENTERPRISE = "enterprise"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -29,6 +32,8 @@ ROLE_LABELS: dict[Role, str] = {
     Role.COMMUNITY_STAFF: "社区工作人员",
     Role.GRID_WORKER: "网格员",
     Role.CITIZEN: "公众",
+    Role.SOCIAL_ORG: "社会组织",
+    Role.ENTERPRISE: "企业",
 }
 
 
@@ -55,21 +60,48 @@ class Perm(StrEnum):
     EVENTS_SUPERVISE = "events.supervise"
     EVENTS_INSTRUCT = "events.instruct"
     WORKFLOWS_WRITE = "workflows.write"
+    ROUTING_WRITE = "routing.write"
+    DISPUTES_READ = "disputes.read"
+    DISPUTES_REPORT = "disputes.report"
+    DISPUTES_WRITE = "disputes.write"
+    DISPUTES_ALERTS = "disputes.alerts"
+    NETWORKS_READ = "networks.read"
+    NETWORKS_WRITE = "networks.write"
+    ROSTER_WRITE = "roster.write"
+    # Open311 API keys of the systems that exchange cases with us (admins only).
+    OPEN311_KEYS = "open311.keys"
 
 
 _STAFF_READ = frozenset(
-    {Perm.REGIONS_READ, Perm.ORGS_READ, Perm.USERS_READ, Perm.REGISTRY_READ, Perm.PERSONS_READ}
+    {
+        Perm.REGIONS_READ,
+        Perm.ORGS_READ,
+        Perm.USERS_READ,
+        Perm.REGISTRY_READ,
+        Perm.PERSONS_READ,
+        Perm.NETWORKS_READ,
+    }
 )
 # Those who keep the base data of their area and visit its households: they may write it and,
 # giving a reason that is audited, see a resident's full ID number, phone and address.
 _KEEPERS = frozenset({Perm.REGISTRY_WRITE, Perm.PERSONS_WRITE, Perm.PERSONS_REVEAL})
 
 _EVENTS_LOCAL = frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.EVENTS_HANDLE})
+# Disputes (矛盾纠纷): grid workers find and report them; community and street staff mediate
+# them and answer early-warning alerts; the center and leaders read.
+_DISPUTES_REPORT = frozenset({Perm.DISPUTES_READ, Perm.DISPUTES_REPORT})
+_DISPUTES_MEDIATE = _DISPUTES_REPORT | {Perm.DISPUTES_WRITE, Perm.DISPUTES_ALERTS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.LEADER: _STAFF_READ
-    | {Perm.AUDIT_READ, Perm.EVENTS_READ, Perm.EVENTS_SUPERVISE, Perm.EVENTS_INSTRUCT},
+    | {
+        Perm.AUDIT_READ,
+        Perm.EVENTS_READ,
+        Perm.EVENTS_SUPERVISE,
+        Perm.EVENTS_INSTRUCT,
+        Perm.DISPUTES_READ,
+    },
     Role.CENTER_OPERATOR: _STAFF_READ
     | {
         Perm.EVENTS_READ,
@@ -77,6 +109,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.EVENTS_DISPATCH,
         Perm.EVENTS_CHECK,
         Perm.EVENTS_SUPERVISE,
+        Perm.DISPUTES_READ,
     },
     # Departments see the city's things (components, places), never its people.
     Role.DEPARTMENT_HANDLER: frozenset(
@@ -92,12 +125,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.STREET_STAFF: _STAFF_READ
     | _KEEPERS
     | _EVENTS_LOCAL
-    | {Perm.EVENTS_DISPATCH, Perm.EVENTS_CHECK},
-    Role.COMMUNITY_STAFF: _STAFF_READ | _KEEPERS | _EVENTS_LOCAL | {Perm.EVENTS_CHECK},
+    | _DISPUTES_MEDIATE
+    | {Perm.EVENTS_DISPATCH, Perm.EVENTS_CHECK, Perm.ROSTER_WRITE},
+    Role.COMMUNITY_STAFF: _STAFF_READ
+    | _KEEPERS
+    | _EVENTS_LOCAL
+    | _DISPUTES_MEDIATE
+    | {Perm.EVENTS_CHECK, Perm.ROSTER_WRITE},
     Role.GRID_WORKER: frozenset(
-        {Perm.REGIONS_READ, Perm.REGISTRY_READ, Perm.PERSONS_READ} | _KEEPERS | _EVENTS_LOCAL
+        {Perm.REGIONS_READ, Perm.REGISTRY_READ, Perm.PERSONS_READ, Perm.NETWORKS_READ}
+        | _KEEPERS
+        | _EVENTS_LOCAL
+        | _DISPUTES_REPORT
     ),
     Role.CITIZEN: frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.EVENTS_RATE}),
+    # Scoped to their own reports inside their organisation's region (accounts.services).
+    Role.SOCIAL_ORG: frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT}),
+    Role.ENTERPRISE: frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT}),
 }
 
 # Roles whose scope is a region subtree; the others are scoped by department or by ownership.
@@ -111,3 +155,7 @@ REGION_SCOPED_ROLES = frozenset(
         Role.GRID_WORKER,
     }
 )
+
+# Social participants: each sees only the cases it reported itself, inside its organisation's
+# region (the scope combines ownership and region; see accounts.services.scope_for).
+SOCIAL_ROLES = frozenset({Role.SOCIAL_ORG, Role.ENTERPRISE})

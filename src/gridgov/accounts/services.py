@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 from gridgov.accounts import repository
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.models import GridAssignment, User
-from gridgov.accounts.permissions import REGION_SCOPED_ROLES, ROLE_PERMISSIONS, Perm, Role
+from gridgov.accounts.permissions import (
+    REGION_SCOPED_ROLES,
+    ROLE_PERMISSIONS,
+    SOCIAL_ROLES,
+    Perm,
+    Role,
+)
 from gridgov.accounts.schemas import ScopeOut, UserCreate, UserUpdate
 from gridgov.accounts.scope import Scope
 from gridgov.accounts.security import burn_verification_time, hash_password, verify_password
@@ -39,6 +45,10 @@ def scope_for(user: User, assigned_paths: list[str]) -> Scope:
     role = Role(user.role)
     if role == Role.CITIZEN:
         return Scope(owner_id=user.id)
+    if role in SOCIAL_ROLES:
+        # Own reports only, and only inside the organisation's region (its home).
+        home = user.scope_path or user.region_path
+        return Scope(region_paths=(home,) if home else (), owner_id=user.id)
     region_paths: tuple[str, ...] | None = None
     if role == Role.GRID_WORKER:
         paths = list(assigned_paths) or ([user.scope_path] if user.scope_path else [])
@@ -183,6 +193,10 @@ def create_user(session: Session, data: UserCreate, *, actor: Actor) -> User:
         raise InvalidInput("该角色必须指定管辖区域 scope_region_code", code="scope_region_required")
     if data.role == Role.DEPARTMENT_HANDLER and data.department_id is None:
         raise InvalidInput("区直部门人员必须指定所属部门 department_id", code="department_required")
+    if data.role in SOCIAL_ROLES and data.organisation_id is None:
+        raise InvalidInput(
+            "社会组织和企业账号必须指定所属组织 organisation_id", code="organisation_required"
+        )
     organisation = (
         orgs.get_organisation(session, data.organisation_id, actor=actor)
         if data.organisation_id is not None

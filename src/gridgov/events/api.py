@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
 from gridgov.db import unit_of_work
-from gridgov.events import export, services
+from gridgov.events import dispatching, export, services
 from gridgov.events.models import AssistStatus, Event, Source, Urgency
 from gridgov.events.repository import EventFilter
 from gridgov.events.schemas import (
@@ -31,6 +31,7 @@ from gridgov.kit.errors import AppError
 from gridgov.kit.pagination import Page, PageParams, page_params
 from gridgov.media import services as media
 from gridgov.media.schemas import MediaOut
+from gridgov.routing.schemas import CandidateOut, RecommendationOut
 from gridgov.workflow.schemas import ActionOut, StepOut
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -279,6 +280,40 @@ def export_events(
 @router.get("/events/{event_id}", response_model=EventDetail, summary="事件详情与处置时间线")
 def get_event(event_id: int, session: SessionDep, actor: ActorDep) -> EventDetail:
     return event_detail(session, services.get_event(session, event_id, actor=actor), actor)
+
+
+@router.get(
+    "/events/{event_id}/routing",
+    response_model=RecommendationOut,
+    summary="推荐转办：建议的主办部门（前三）、置信度与依据",
+)
+def routing_recommendation(
+    event_id: int, session: SessionDep, actor: ActorDep
+) -> RecommendationOut:
+    found = dispatching.recommendation(session, event_id, actor=actor)
+    decision = found.decision
+    return RecommendationOut(
+        mode=decision.mode,
+        decided_by=decision.decided_by,
+        reason=decision.reason,
+        recorded=found.recorded,
+        candidates=[
+            CandidateOut(
+                department_id=found.department_ids.get(c.department_code),
+                department_code=c.department_code,
+                department_name=c.department_name,
+                confidence=c.confidence,
+                reason=c.reason,
+            )
+            for c in decision.candidates
+        ],
+        rule_set_version=decision.rule_set_version,
+        rule_id=decision.rule_id,
+        model_version=decision.model_version,
+        confidence=decision.confidence,
+        overridden=found.overridden,
+        returned=found.returned,
+    )
 
 
 @router.post(

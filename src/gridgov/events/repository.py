@@ -250,3 +250,59 @@ def due_overdue(session: Session, moment: datetime, limit: int) -> list[Event]:
         Event.status.in_(OPEN_STATES), Event.sla_stage < 2, Event.deadline_at <= moment
     )
     return list(session.scalars(stmt.order_by(Event.deadline_at).limit(limit)))
+
+
+@dataclass(frozen=True)
+class RoutingRow:
+    """What routing learns from or replays over: a case's text and facts, and the
+    department that took it."""
+
+    id: int
+    code: str
+    title: str
+    description: str
+    category_code: str
+    region_path: str
+    source: str
+    urgency: str
+    created_at: datetime
+    department_id: int | None
+
+
+_ROUTING_COLUMNS = (
+    Event.id,
+    Event.code,
+    Event.title,
+    Event.description,
+    Event.category_code,
+    Event.region_path,
+    Event.source,
+    Event.urgency,
+    Event.created_at,
+    Event.department_id,
+)
+
+
+@unscoped("routing trains one district-wide model on every closed case; only text leaves")
+def closed_for_routing(
+    session: Session, limit: int, since: datetime | None = None
+) -> list[RoutingRow]:
+    """The newest ``limit`` closed cases that a department handled, oldest first."""
+    stmt = select(*_ROUTING_COLUMNS).where(
+        Event.closed_at.is_not(None), Event.department_id.is_not(None)
+    )
+    if since is not None:
+        stmt = stmt.where(Event.closed_at >= since)
+    stmt = stmt.order_by(Event.closed_at.desc()).limit(limit)
+    rows = [RoutingRow(**row._mapping) for row in session.execute(stmt)]
+    rows.reverse()
+    return rows
+
+
+@unscoped("corrections feed the district-wide routing model; only text leaves")
+def routing_rows_by_ids(session: Session, ids: list[int]) -> list[RoutingRow]:
+    found: list[RoutingRow] = []
+    for start in range(0, len(ids), 900):
+        stmt = select(*_ROUTING_COLUMNS).where(Event.id.in_(ids[start : start + 900]))
+        found += [RoutingRow(**row._mapping) for row in session.execute(stmt)]
+    return found

@@ -36,7 +36,7 @@ from gridgov.events.schemas import ActionIn, EventIn
 from gridgov.kit import geo
 from gridgov.kit.calendar import WorkCalendar, office_calendar
 from gridgov.kit.clock import format_local, now, to_local
-from gridgov.kit.errors import InvalidInput, NotFound, PermissionDenied
+from gridgov.kit.errors import AppError, InvalidInput, NotFound, PermissionDenied
 from gridgov.kit.pagination import PageParams
 from gridgov.media import services as media
 from gridgov.notifications import services as notifications
@@ -44,6 +44,8 @@ from gridgov.orgs import services as orgs
 from gridgov.orgs.models import Organisation
 from gridgov.regions import services as regions
 from gridgov.registry import services as registry
+from gridgov.routing import services as routing
+from gridgov.routing.rules import CaseFacts
 from gridgov.workflow import services as workflow
 from gridgov.workflow.models import WorkflowInstance, WorkflowStep
 
@@ -118,8 +120,15 @@ def _category(session: Session, data: EventIn) -> tuple[EventCategory, str]:
         if category.parent_code is None:
             raise InvalidInput("请选择小类（二级类别）", code="category_not_leaf")
         return category, "reporter"
+    text = f"{data.title} {data.description}"
+    by_model = routing.classify_text(session, text, get_settings().routing_classify_min_confidence)
+    if by_model is not None:
+        code, _, version = by_model
+        category = repository.get_category(session, code)
+        if category is not None and category.is_active and category.parent_code is not None:
+            return category, f"model:v{version}"
     categories = repository.list_categories(session)
-    found = classify(categories, f"{data.title} {data.description}")
+    found = classify(categories, text)
     if found is not None:
         return found, "rules"
     other = repository.get_category(session, OTHER_CATEGORY)
@@ -229,7 +238,76 @@ def intake(
     duplicates = find_duplicates(session, event)
     if duplicates:
         event.extra = {**event.extra, "possible_duplicates": [d.id for d, _ in duplicates]}
+    if data.source.value in get_settings().routing_auto_sources.split(","):
+        _route_on_intake(session, event, category)
     return event, True
+
+
+ROUTING_ACTOR = "routing"
+
+
+def case_facts(event: Event, category: EventCategory | None) -> CaseFacts:
+    return CaseFacts(
+        title=event.title,
+        description=event.description,
+        category_code=event.category_code,
+        parent_category_code=category.parent_code if category is not None else None,
+        region_path=event.region_path,
+        source=event.source,
+        urgency=event.urgency,
+        at_local=to_local(event.created_at, get_settings().timezone),
+    )
+
+
+def propose(session: Session, event: Event) -> routing.Decision:
+    """What routing proposes for a case now (rules, then the model, then the category)."""
+    category = repository.get_category(session, event.category_code)
+    return routing.decide(
+        session,
+        case_facts(event, category),
+        default_department=category.default_department_code if category else None,
+    )
+
+
+def _route_on_intake(session: Session, event: Event, category: EventCategory) -> None:
+    """Decide who should handle a new case and record it; when a rule or a confident model
+    allows, accept and dispatch it at once with no operator (自动转办)."""
+    decision = routing.decide(
+        session,
+        case_facts(event, category),
+        default_department=category.default_department_code,
+    )
+    recorded = routing.record_decision(session, SUBJECT, event.id, decision)
+    if decision.mode != "auto" or decision.department_code is None:
+        return
+    directory = orgs.department_directory(session)
+    system = Actor.system(ROUTING_ACTOR)
+    instance = workflow.instance_for(session, SUBJECT, event.id)
+    try:
+        # A savepoint: a workflow that cannot accept and dispatch leaves the case as reported.
+        with session.begin_nested():
+            act(session, event.id, "accept", ActionIn(version=instance.version), actor=system)
+            act(
+                session,
+                event.id,
+                "dispatch",
+                ActionIn(
+                    version=instance.version,
+                    department_id=directory[decision.department_code].id,
+                    assisting_department_ids=[directory[c].id for c in decision.assisting],
+                    comment=f"自动转办：{decision.reason}",
+                ),
+                actor=system,
+            )
+    except AppError as refused:
+        recorded.mode = "recommend"
+        recorded.reason = f"{decision.reason}；未能自动派遣：{refused.message}"
+        return
+    if decision.level is not None:
+        event.level = decision.level
+    if decision.time_limit_hours is not None:
+        hours = decision.time_limit_hours * URGENCY_FACTOR[Urgency(event.urgency)]
+        set_deadline(event, calendar().add_working_hours(event.created_at, hours))
 
 
 METRES_PER_DEGREE_LAT = 111_320.0
@@ -423,10 +501,13 @@ def act(session: Session, event_id: int, action: str, data: ActionIn, *, actor: 
     event = get_event(session, event_id, actor=actor)
     instance = workflow.instance_for(session, SUBJECT, event.id)
     payload: dict[str, Any] = {}
+    department_code: str | None = None
     if data.department_id is not None:
         department = _department(session, data.department_id, actor=actor)
         payload["department_id"] = department.id
         payload["department"] = department.name
+        department_code = department.code
+    returning_department = event.department_id if action == "return" else None
     if data.satisfaction is not None:
         payload["satisfaction"] = data.satisfaction
     if data.hours is not None:
@@ -486,7 +567,35 @@ def act(session: Session, event_id: int, action: str, data: ActionIn, *, actor: 
     if action == "assist_feedback":
         _record_assist_feedback(session, event, moved.step, actor)
     _after(session, event, moved, payload)
+    _tell_routing(session, event, action, department_code, returning_department, data, actor)
     return event
+
+
+def _tell_routing(
+    session: Session,
+    event: Event,
+    action: str,
+    department_code: str | None,
+    returning_department: int | None,
+    data: ActionIn,
+    actor: Actor,
+) -> None:
+    """Where a case went, and a department's 退回, are what routing learns from."""
+    if action in ("dispatch", "reassign") and department_code is not None:
+        routing.note_dispatch(
+            session,
+            SUBJECT,
+            event.id,
+            department_code,
+            by_operator=actor.id is not None,
+            proposal=lambda: propose(session, event),
+        )
+    elif action == "return" and returning_department is not None:
+        codes = {d.id: code for code, d in orgs.department_directory(session).items()}
+        if returning_department in codes:
+            routing.note_return(
+                session, SUBJECT, event.id, codes[returning_department], data.comment or ""
+            )
 
 
 # The role photos and videos take by the action they come with (others: the action's name).

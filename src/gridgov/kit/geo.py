@@ -8,11 +8,12 @@ forward transform has no closed-form inverse.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from gridgov.kit.errors import InvalidInput
 
-Crs = Literal["wgs84", "gcj02", "bd09"]
+Crs = Literal["wgs84", "gcj02", "bd09", "cgcs2000"]
 
 _A = 6378245.0
 _EE = 0.00669342162296594323
@@ -93,14 +94,90 @@ def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     return glon, glat
 
 
+# CGCS2000 (China's national geodetic frame) differs from WGS-84 by centimetres: read as WGS-84.
+CRS_ALIASES: dict[str, Crs] = {
+    "wgs84": "wgs84",
+    "wgs-84": "wgs84",
+    "epsg:4326": "wgs84",
+    "cgcs2000": "wgs84",
+    "epsg:4490": "wgs84",
+    "gcj02": "gcj02",
+    "gcj-02": "gcj02",
+    "bd09": "bd09",
+    "bd-09": "bd09",
+}
+
+
+def parse_crs(text: str) -> Crs:
+    """A coordinate system name as users write it (CGCS2000 included), or InvalidInput."""
+    crs = CRS_ALIASES.get(text.strip().lower())
+    if crs is None:
+        raise InvalidInput(
+            f"未知的坐标系 {text}（可用 WGS84、CGCS2000、GCJ02、BD09）", code="invalid_crs"
+        )
+    return crs
+
+
+def wgs84_to_bd09(lon: float, lat: float) -> tuple[float, float]:
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
 def to_wgs84(lon: float, lat: float, crs: Crs) -> tuple[float, float]:
-    if crs == "wgs84":
+    if crs == "wgs84" or crs == "cgcs2000":
         return lon, lat
     if crs == "gcj02":
         return gcj02_to_wgs84(lon, lat)
     if crs == "bd09":
-        return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+        return bd09_to_wgs84(lon, lat)
     raise ValueError(f"unknown coordinate system {crs!r}")
+
+
+def from_wgs84(lon: float, lat: float, crs: Crs) -> tuple[float, float]:
+    """For export to a consumer map: WGS-84 to the named system."""
+    if crs == "wgs84" or crs == "cgcs2000":
+        return lon, lat
+    if crs == "gcj02":
+        return wgs84_to_gcj02(lon, lat)
+    if crs == "bd09":
+        return wgs84_to_bd09(lon, lat)
+    raise ValueError(f"unknown coordinate system {crs!r}")
+
+
+def _map_coordinates(value: Any, convert: Callable[[float, float], tuple[float, float]]) -> Any:
+    if (
+        isinstance(value, list | tuple)
+        and len(value) >= 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value[:2])
+    ):
+        return [*convert(float(value[0]), float(value[1])), *value[2:]]
+    if isinstance(value, list | tuple):
+        return [_map_coordinates(item, convert) for item in value]
+    return value
+
+
+def geometry_to_wgs84(geometry: dict[str, Any], crs: Crs) -> dict[str, Any]:
+    """A GeoJSON geometry (dict) with every position converted from ``crs`` to WGS-84."""
+    if crs == "wgs84" or crs == "cgcs2000" or "coordinates" not in geometry:
+        return geometry
+    return {
+        **geometry,
+        "coordinates": _map_coordinates(geometry["coordinates"], lambda x, y: to_wgs84(x, y, crs)),
+    }
+
+
+def geometry_from_wgs84(geometry: dict[str, Any], crs: Crs) -> dict[str, Any]:
+    if crs == "wgs84" or crs == "cgcs2000" or "coordinates" not in geometry:
+        return geometry
+    return {
+        **geometry,
+        "coordinates": _map_coordinates(
+            geometry["coordinates"], lambda x, y: from_wgs84(x, y, crs)
+        ),
+    }
 
 
 def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

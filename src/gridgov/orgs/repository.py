@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.accounts.scope import Scope, apply_scope, unscoped
 from gridgov.kit.pagination import PageParams, fetch_page
-from gridgov.orgs.models import Organisation
+from gridgov.orgs.models import Organisation, OrgKind
 
 
 def _scoped(scope: Scope) -> Select[Organisation]:
@@ -63,3 +63,13 @@ def names_of(session: Session, ids: Sequence[int]) -> dict[int, str]:
         return {}
     stmt = select(Organisation.id, Organisation.name).where(Organisation.id.in_(set(ids)))
     return dict(session.execute(stmt).all())
+
+
+@unscoped("the district's departments are the targets every dispatch chooses from")
+def department_directory(session: Session) -> list[tuple[int, str, str]]:
+    stmt = (
+        select(Organisation.id, Organisation.code, Organisation.name)
+        .where(Organisation.kind == OrgKind.DEPARTMENT.value, Organisation.is_active.is_(True))
+        .order_by(Organisation.code)
+    )
+    return [(i, code, name) for i, code, name in session.execute(stmt)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
@@ -67,6 +69,7 @@ def create_organisation(
     )
     session.add(org)
     session.flush()
+    session.info.pop(_DIRECTORY, None)
     audit.record(
         session,
         actor=actor,
@@ -91,6 +94,7 @@ def update_organisation(
             changes[field] = [getattr(org, field), value]
             setattr(org, field, value)
     if changes:
+        session.info.pop(_DIRECTORY, None)
         audit.record(
             session,
             actor=actor,
@@ -114,3 +118,26 @@ def names_of(session: Session, ids: list[int]) -> dict[int, str]:
     """Names of organisations shown on something the caller may already see (a case)."""
     found = repository.names_of(session, ids)
     return {i: found[i] for i in ids if i in found}
+
+
+@dataclass(frozen=True)
+class DepartmentRef:
+    id: int
+    code: str
+    name: str
+
+
+def department_directory(session: Session) -> dict[str, DepartmentRef]:
+    """Code → department, for routing: every active district department may be proposed.
+    Read once per session: an intake that routes and dispatches asks several times."""
+    cached: dict[str, DepartmentRef] | None = session.info.get(_DIRECTORY)
+    if cached is None:
+        cached = {
+            code: DepartmentRef(id=i, code=code, name=name)
+            for i, code, name in repository.department_directory(session)
+        }
+        session.info[_DIRECTORY] = cached
+    return cached
+
+
+_DIRECTORY = "gridgov.orgs.department_directory"

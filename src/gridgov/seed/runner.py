@@ -12,7 +12,17 @@ from gridgov import schema
 from gridgov.config import Settings
 from gridgov.db import unit_of_work
 from gridgov.regions.models import Region
-from gridgov.seed import accounts, events, history, orgs, regions, registry
+from gridgov.seed import (
+    accounts,
+    events,
+    history,
+    mediation,
+    networks,
+    orgs,
+    regions,
+    registry,
+    routing,
+)
 from gridgov.seed.context import Progress, SeedContext, Tier
 
 # Each feature adds its generator here, after the ones whose data it builds on.
@@ -20,9 +30,12 @@ GENERATORS: tuple[tuple[str, Callable[[SeedContext], None]], ...] = (
     ("regions", regions.generate),
     ("organisations", orgs.generate),
     ("accounts", accounts.generate),
+    ("networks", networks.generate),
     ("registry", registry.generate),
     ("events", events.generate),
+    ("routing", routing.generate),
     ("history", history.generate),
+    ("mediation", mediation.generate),
 )
 
 

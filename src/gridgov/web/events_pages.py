@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm
-from gridgov.events import services
+from gridgov.events import dispatching, services
 from gridgov.events.api import event_detail
 from gridgov.events.models import EVENT_LEVEL_LABELS, SOURCE_LABELS, URGENCY_LABELS, Source
 from gridgov.events.schemas import EventDetail
@@ -127,6 +127,19 @@ def event_page(
             session, actor=actor, kind=OrgKind.DEPARTMENT, page=PageParams(page=1, page_size=200)
         )
         departments = [(o.id, o.name) for o in listed]
+    recommended: dict[int, str] = {}
+    reason = ""
+    if departments and actor.can(Perm.EVENTS_DISPATCH):
+        found = dispatching.recommendation(session, event.id, actor=actor)
+        reason = found.decision.reason
+        for candidate in found.decision.candidates:
+            department_id = found.department_ids.get(candidate.department_code)
+            if department_id is not None:
+                recommended[department_id] = (
+                    f"推荐，置信度 {candidate.confidence:.0%}"
+                    if candidate.confidence is not None
+                    else "推荐"
+                )
     department = None
     if event.department_id is not None:
         department = next(
@@ -160,6 +173,8 @@ def event_page(
                 if a.action == "classify"
                 else [],
                 duplicate_ids=[d.id for d in detail.duplicates],
+                recommended=recommended,
+                recommendation_reason=reason,
             )
             for a in detail.actions
         ],

@@ -321,18 +321,29 @@ def event_action_form(
     departments: list[tuple[int, str]],
     categories: list[tuple[str, str]] = (),  # type: ignore[assignment]
     duplicate_ids: list[int] = (),  # type: ignore[assignment]
+    recommended: dict[int, str] | None = None,
+    recommendation_reason: str = "",
 ) -> ApiForm:
-    """One workflow action on a case; the version the page saw rides along for the 409 check."""
+    """One workflow action on a case; the version the page saw rides along for the 409 check.
+    ``recommended``: department id → what routing says of it (推荐转办), listed first, the
+    first one chosen."""
     fields = [FormField("version", "版本", data_type="integer", value=version, kind="hidden")]
     if action in ("dispatch", "reassign"):
+        suggested = recommended or {}
+        names = dict(departments)
         fields.append(
             FormField(
                 "department_id",
                 "主办部门",
                 kind="select",
                 data_type="integer",
-                options=[(d, name) for d, name in departments],
+                value=next(iter(suggested), None),
+                options=[
+                    (d, f"{names[d]}（{note}）") for d, note in suggested.items() if d in names
+                ]
+                + [(d, name) for d, name in departments if d not in suggested],
                 required=True,
+                hint=f"推荐依据：{recommendation_reason}" if recommendation_reason else "",
             )
         )
         fields.append(

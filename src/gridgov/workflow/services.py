@@ -212,6 +212,8 @@ ROLE_LEVELS: dict[Role, str | None] = {
     Role.COMMUNITY_STAFF: "community",
     Role.GRID_WORKER: "grid",
     Role.CITIZEN: None,
+    Role.SOCIAL_ORG: None,
+    Role.ENTERPRISE: None,
 }
 
 

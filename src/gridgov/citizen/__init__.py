@@ -1,0 +1,1 @@
+"""Citizen channel: the public mobile app, phone verification, anonymous devices."""

@@ -1,0 +1,1 @@
+"""Open311 GeoReport v2: the standard API other systems exchange cases through."""
