@@ -18,6 +18,7 @@ from gridgov.mediation import pdf
 from gridgov.mediation.models import DisputeParty
 from gridgov.workflow import services as workflow
 from tests.conftest import Auth
+from tests.media.test_media import png
 
 COMMUNITY = "370811002001"  # in 许庄街道
 MEDIATOR = f"comm_{COMMUNITY}"
@@ -340,3 +341,50 @@ def test_an_event_becomes_a_dispute(client: TestClient, auth: Auth) -> None:
         headers=headers,
     )
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "event_not_found"
+
+
+def test_a_session_carries_attachments_seen_only_within_scope(
+    client: TestClient, auth: Auth
+) -> None:
+    headers = auth(MEDIATOR)
+    uploaded = client.post(
+        "/api/v1/media", files={"file": ("笔录.png", png(), "image/png")}, headers=headers
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    media_id = uploaded.json()["id"]
+    dispute = act(client, headers, register(client, auth), "accept", mediators=["王调解"])
+    dispute = act(
+        client,
+        headers,
+        dispute,
+        "session",
+        session_date="2026-01-05",
+        participants=["王调解"],
+        comment="调解笔录见附件。",
+        media_ids=[media_id],
+    )
+    session_step = next(s for s in dispute["timeline"] if s["action"] == "session")
+    assert session_step["data"]["media_ids"] == [media_id]
+    assert [(m["id"], m["step"], m["role"]) for m in dispute["media"]] == [
+        (media_id, session_step["seq"], "session")
+    ]
+    url = dispute["media"][0]["url"]
+    shown = client.get(url, headers=headers)
+    assert shown.status_code == 200, shown.text
+    page = client.get(f"/disputes/{dispute['id']}", headers=headers)
+    assert url in page.text
+    # Whoever may not see the dispute may not see its files either.
+    assert client.get(url, headers=auth("street_nanzhang")).status_code == 404
+    # A file is attached once: a second step cannot take it again.
+    again = client.post(
+        f"/api/v1/disputes/{dispute['id']}/actions/session",
+        json={
+            "version": dispute["version"],
+            "session_date": "2026-01-06",
+            "participants": ["王调解"],
+            "comment": "再次调解。",
+            "media_ids": [media_id],
+        },
+        headers=headers,
+    )
+    assert again.status_code == 422 and again.json()["error"]["code"] == "bad_media"

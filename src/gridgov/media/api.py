@@ -15,6 +15,7 @@ from gridgov.kit.errors import NotFound
 from gridgov.media import files, services
 from gridgov.media.receive import FIELD, receive_upload
 from gridgov.media.schemas import MediaOut
+from gridgov.mediation import services as mediation
 
 router = APIRouter(prefix="/api/v1", tags=["media"])
 
@@ -23,8 +24,15 @@ def _event_readable(session: Session, event_id: int, actor: Actor) -> None:
     events.get_event(session, event_id, actor=actor)
 
 
+def _dispute_readable(session: Session, dispute_id: int, actor: Actor) -> None:
+    mediation.get_dispute(session, dispute_id, actor=actor)
+
+
 # How each kind of subject decides who may read the files attached to it.
-SUBJECTS: dict[str, services.SubjectCheck] = {events.SUBJECT: _event_readable}
+SUBJECTS: dict[str, services.SubjectCheck] = {
+    events.SUBJECT: _event_readable,
+    mediation.SUBJECT: _dispute_readable,
+}
 
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {

@@ -12,6 +12,7 @@ from gridgov.accounts.actor import Actor
 from gridgov.http import ActorDep, CipherDep, SessionDep
 from gridgov.kit.clock import now
 from gridgov.kit.pagination import Page, PageParams, page_params
+from gridgov.media.schemas import MediaOut
 from gridgov.mediation import services
 from gridgov.mediation.models import (
     ALERT_RULE_LABELS,
@@ -125,6 +126,7 @@ def dispute_detail(session: Session, dispute: Dispute, actor: Actor) -> DisputeD
     )
     return DisputeDetail(
         **base.model_dump(),
+        media=[MediaOut.of(m) for m in services.attachments(session, dispute, actor=actor)],
         parties=[
             PartyOut(
                 id=p.id,

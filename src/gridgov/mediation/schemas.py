@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from gridgov.media.schemas import MediaOut
 from gridgov.mediation.models import (
     DisputeSource,
     DisputeType,
@@ -67,6 +68,11 @@ class DisputeActionIn(BaseModel):
     referral: Referral | None = None
     performance: Performance | None = None
     risk_grade: RiskGrade | None = None
+    media_ids: list[int] = Field(
+        default_factory=list,
+        max_length=9,
+        description="attachments uploaded first to /api/v1/media (the session's photos, scans)",
+    )
 
 
 class PartyOut(BaseModel):
@@ -137,6 +143,7 @@ class DisputeDetail(DisputeOut):
     actions: list[ActionOut]
     alerts: list[AlertOut]
     agreement_available: bool
+    media: list[MediaOut] = Field(default_factory=list, description="attachments, by step")
 
 
 class AlertNoteIn(BaseModel):

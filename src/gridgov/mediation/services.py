@@ -26,6 +26,8 @@ from gridgov.kit.clock import format_local, now, to_local
 from gridgov.kit.crypto import FieldCipher, mask_id_number, mask_phone
 from gridgov.kit.errors import AppError, InvalidInput, NotFound, PermissionDenied
 from gridgov.kit.pagination import PageParams
+from gridgov.media import services as media
+from gridgov.media.models import Media
 from gridgov.mediation import pdf, repository, rules
 from gridgov.mediation.catalog import (
     FINAL_STATES,
@@ -492,6 +494,9 @@ def _act(
         payload["performance"] = data.performance.value
     if data.risk_grade is not None:
         payload["risk_grade"] = data.risk_grade.value
+    if data.media_ids:
+        # In the step data, so the timeline shows which files came with which step.
+        payload["media_ids"] = list(data.media_ids)
     if action == "escalate":
         target = NEXT_LEVEL.get(MediationLevel(dispute.level))
         if target is None:
@@ -516,6 +521,16 @@ def _act(
         data=payload,
     )
     dispute.status = moved.instance.state
+    media.attach(
+        session,
+        data.media_ids,
+        subject_type=SUBJECT,
+        subject_id=dispute.id,
+        region_path=dispute.region_path,
+        role=action,
+        actor=actor,
+        step=moved.step.seq,
+    )
     _after(dispute, moved.step, payload)
     findings: list[rules.Finding] = []
     if action == "regrade":
@@ -1077,3 +1092,9 @@ def perform(
         DisputeActionIn(version=instance.version, comment=comment),
         actor=actor,
     )
+
+
+def attachments(session: Session, dispute: Dispute, *, actor: Actor) -> list[Media]:
+    """Files that came with the dispute's steps (session records, signed agreements …); the
+    caller has read the dispute through its scope."""
+    return media.for_subject(session, SUBJECT, dispute.id, actor=actor)

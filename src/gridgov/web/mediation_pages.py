@@ -168,6 +168,16 @@ def action_form(dispute_id: int, version: int, action: str, label: str) -> ApiFo
                 required=True,
             )
         )
+    if action in ("session", "agree", "agree_partial", "perform", "follow_up"):
+        # Uploaded one by one to /api/v1/media by form.js, then sent as media_ids.
+        fields.append(
+            FormField(
+                "media_ids",
+                "附件（笔录、协议扫描件、照片）",
+                kind="file",
+                hint="JPEG、PNG、WebP 照片或 MP4、MOV、WebM 视频，可多选",
+            )
+        )
     comment_labels = {
         "session": "调解笔录",
         "follow_up": "回访情况",

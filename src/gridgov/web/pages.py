@@ -47,6 +47,14 @@ MODULES: list[Module] = [
     Module("区域网格", "/regions", "街道、社区、基础网格与专属网格的边界和编码", Perm.REGIONS_READ),
     Module("组织机构", "/organisations", "区直部门、镇街、社区与社会组织", Perm.ORGS_READ),
     Module("事件办理", "/events", "上报、受理、派遣、处置、核查、结案与评价", Perm.EVENTS_READ),
+    Module("纠纷调处", "/disputes", "矛盾纠纷登记、调解、协议书、回访与预警", Perm.DISPUTES_READ),
+    Module(
+        "GIS一张图",
+        "/map",
+        "网格、楼栋、部件、监控、网格员与事件；框选查看资源与影响",
+        Perm.REGIONS_READ,
+    ),
+    Module("多网融合", "/networks", "专业网格叠加、缺口与一格多员", Perm.NETWORKS_READ),
     Module("信息汇聚", "/registry", "各类城市资源的数量、更新、质量与增长", Perm.REGISTRY_READ),
     Module(
         "实有人口",
@@ -67,6 +75,14 @@ MODULES: list[Module] = [
         "流程图、步骤时限、升级规则、版本与类别绑定",
         Perm.WORKFLOWS_WRITE,
     ),
+    Module(
+        "智能分拨",
+        "/admin/routing",
+        "分拨规则、文本模型、自动转办效果与模拟回放",
+        Perm.ROUTING_WRITE,
+    ),
+    Module("Open311 接口密钥", "/admin/open311", "外部系统交换案件的密钥与限流", Perm.OPEN311_KEYS),
+    Module("群众上报", "/m/citizen/", "公众版：拍照上报、我的上报、评价", None),
     Module("接口文档", "/docs", "OpenAPI 接口说明（/openapi.json）", None),
 ]
 
