@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import ROLE_LABELS, Role
 from gridgov.accounts.schemas import UserCreate
-from gridgov.config import get_settings
+from gridgov.config import Settings, get_settings
 from gridgov.db import get_engine, session_factory, unit_of_work
 from gridgov.kit.errors import AppError
 from gridgov.seed.context import Tier
@@ -196,6 +197,7 @@ def demo(
             "需要几分钟（双核机器约 3–5 分钟，视机器忙闲而定），进度如下……"
         )
         _print_report(_run_seed(Tier.DISTRICT, 42, reset=False))
+    _first_routing_model(settings)
     if simulate:
         _start_simulation(simulate_rate)
     url = f"http://{host or settings.host}:{port or settings.port}"
@@ -207,6 +209,31 @@ def demo(
         console.print(f"  {username:<22} {label}")
     console.print("全部账号：gridgov users list\n")
     serve(host=host, port=port)
+
+
+def _first_routing_model(settings: Settings) -> None:
+    """Train the routing model once before serving: the scheduled retraining would otherwise
+    do it inside the web process during the demo's first minutes."""
+    from gridgov.events import dispatching
+    from gridgov.routing import services as routing
+
+    actor = Actor.system("demo")
+    with unit_of_work(get_engine(settings)) as session:
+        if not routing.due_for_retraining(session, timedelta.max):  # only when there is none
+            return
+        console.print("训练智能分拨的文本模型（首次启动，约两三分钟）……")
+        try:
+            report = routing.train(
+                session,
+                dispatching.training_rows(session, actor=actor),
+                actor=actor,
+                activate=True,
+                progress=console.print,
+            )
+        except AppError as exc:
+            console.print(f"[yellow]未训练分拨模型：{exc.message}[/yellow]")
+            return
+    console.print(f"分拨模型 v{report.model.version} 已启用（{report.seconds:.0f} 秒）")
 
 
 def _start_simulation(rate: float) -> None:
