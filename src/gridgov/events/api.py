@@ -313,6 +313,7 @@ def routing_recommendation(
         confidence=decision.confidence,
         overridden=found.overridden,
         returned=found.returned,
+        responsible_unit=found.responsible_unit,
     )
 
 

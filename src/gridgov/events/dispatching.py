@@ -12,9 +12,11 @@ from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm
 from gridgov.config import get_settings
 from gridgov.events import repository
+from gridgov.events.models import Event
 from gridgov.events.repository import RoutingRow
 from gridgov.events.services import SUBJECT, get_event, propose
 from gridgov.kit.clock import now, to_local
+from gridgov.networks import services as networks
 from gridgov.orgs import services as orgs
 from gridgov.routing import services as routing
 from gridgov.routing.rules import CaseFacts
@@ -117,6 +119,20 @@ class Recommendation:
     overridden: bool
     returned: bool
     department_ids: dict[str, int]
+    # 一格多员: the departmental network unit that answers for this kind of case in its grid.
+    responsible_unit: str | None = None
+
+
+def responsible_unit(session: Session, event: Event) -> str | None:
+    """The unit of the departmental network that covers the case's grid for its category, with
+    its officer (phone masked), when one does."""
+    grid_code = event.region_path.rstrip("/").rsplit("/", 1)[-1]
+    found = networks.responsible_unit_for_category(session, grid_code, event.category_code)
+    if found is None:
+        return None
+    network, unit = found
+    officer = " ".join(x for x in (unit.officer_name, unit.officer_phone_masked) if x)
+    return f"{network.name}：{unit.name}（{unit.unit_code}）" + (f"，{officer}" if officer else "")
 
 
 def recommendation(session: Session, event_id: int, *, actor: Actor) -> Recommendation:
@@ -142,5 +158,14 @@ def recommendation(session: Session, event_id: int, *, actor: Actor) -> Recommen
             rule_id=recorded.rule_id,
             model_version=recorded.model_version,
         )
-        return Recommendation(decision, True, recorded.overridden, recorded.returned, ids)
-    return Recommendation(propose(session, event), False, False, False, ids)
+        return Recommendation(
+            decision,
+            True,
+            recorded.overridden,
+            recorded.returned,
+            ids,
+            responsible_unit(session, event),
+        )
+    return Recommendation(
+        propose(session, event), False, False, False, ids, responsible_unit(session, event)
+    )

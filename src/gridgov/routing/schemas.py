@@ -84,3 +84,8 @@ class RecommendationOut(BaseModel):
     confidence: float | None
     overridden: bool = False
     returned: bool = False
+    responsible_unit: str | None = Field(
+        default=None,
+        description="一格多员: the departmental network unit covering the case's grid for its "
+        "category, with its officer (phone masked)",
+    )

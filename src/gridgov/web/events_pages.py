@@ -132,6 +132,8 @@ def event_page(
     if departments and actor.can(Perm.EVENTS_DISPATCH):
         found = dispatching.recommendation(session, event.id, actor=actor)
         reason = found.decision.reason
+        if found.responsible_unit:
+            reason += f"；网格责任单元：{found.responsible_unit}"
         for candidate in found.decision.candidates:
             department_id = found.department_ids.get(candidate.department_code)
             if department_id is not None:

@@ -73,6 +73,7 @@ def routing_page(
         "routing.html",
         actor=actor,
         figures=services.metrics(session, SUBJECT, actor=actor, months=months),
+        months=months,
         rule_sets=rule_sets,
         shown=shown,
         rules=(shown.document.get("rules", []) if shown else []),
