@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright import sync_api
 from sqlalchemy import Engine
 
 from gridgov.citizen.api import PUBLIC_LIMITER
@@ -14,8 +15,6 @@ from tests.browser import BROWSER_ARGS, chromium, serving
 from tests.citizen.test_citizen_api import close_case, gps_jpeg
 from tests.conftest import Auth
 from tests.media.test_media import inside
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")

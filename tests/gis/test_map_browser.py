@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright import sync_api
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,6 @@ from tests.conftest import DEMO_PASSWORD
 if CHROMIUM is None and not os.environ.get("CI"):
     pytest.skip(MISSING, allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
 
 WEBGL_ARGS = [arg for arg in BROWSER_ARGS if arg != "--disable-gpu"] + [
     "--use-gl=angle",

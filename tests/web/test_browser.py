@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import shapely
+from playwright import sync_api
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -24,8 +25,6 @@ from tests.conftest import DEMO_PASSWORD
 
 if CHROMIUM is None and not os.environ.get("CI"):
     pytest.skip(MISSING, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")

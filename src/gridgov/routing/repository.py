@@ -75,6 +75,19 @@ def get_model(session: Session, version: int) -> RoutingModel | None:
 
 
 @unscoped("model versions are district-wide configuration")
+def model_ref(session: Session, version: int | None) -> tuple[int, dict[str, Any]] | None:
+    """(version, params) of a version, or of the active one when ``version`` is None, without
+    reading the model's bytes."""
+    stmt = select(RoutingModel.version, RoutingModel.params).where(
+        RoutingModel.status == RoutingStatus.ACTIVE
+        if version is None
+        else RoutingModel.version == version
+    )
+    found = session.execute(stmt).first()
+    return (found[0], found[1]) if found is not None else None
+
+
+@unscoped("model versions are district-wide configuration")
 def active_model_version(session: Session) -> int | None:
     stmt = select(RoutingModel.version).where(RoutingModel.status == RoutingStatus.ACTIVE)
     return session.scalar(stmt)

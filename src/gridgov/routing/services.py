@@ -91,12 +91,21 @@ def _digest(*blobs: bytes | None) -> str:
     return hasher.hexdigest()
 
 
-def _load(row: RoutingModel) -> LoadedModel:
-    key = str(row.params.get("digest") or "")
+def _load(session: Session, ref: tuple[int, dict[str, Any]] | None) -> LoadedModel | None:
+    """The model a (version, params) reference names, unpickled once per process. Keyed by the
+    digest of its bytes, so another database with the same version number never gets a stale
+    one; the bytes are read only when this process has not loaded them yet."""
+    if ref is None:
+        return None
+    version, params = ref
+    key = f"{version}:{params.get('digest') or ''}"
     with _models_lock:
-        cached = _models.get(key) if key else None
-    if cached is not None and cached.version == row.version:
+        cached = _models.get(key)
+    if cached is not None:
         return cached
+    row = repository.get_model(session, version)
+    if row is None:
+        return None
     # Imported here: scikit-learn takes a second to import, and most processes never predict.
     from gridgov.routing.textmodel import TextModel
 
@@ -105,27 +114,21 @@ def _load(row: RoutingModel) -> LoadedModel:
         department=TextModel.loads(row.department_model),
         category=TextModel.loads(row.category_model) if row.category_model else None,
     )
-    if key:
-        with _models_lock:
-            _models[key] = loaded
+    with _models_lock:
+        _models[key] = loaded
     return loaded
 
 
 def active_model(session: Session) -> LoadedModel | None:
-    """The active model, unpickled once per process (keyed by the digest of its bytes, so a
-    different database with the same version number never gets a stale one)."""
-    version = repository.active_model_version(session)
-    if version is None:
-        return None
-    row = repository.get_model(session, version)
-    return _load(row) if row is not None else None
+    """The active model (intake asks on every routed case: one small query, no bytes)."""
+    return _load(session, repository.model_ref(session, None))
 
 
 def model_version(session: Session, version: int) -> LoadedModel:
-    row = repository.get_model(session, version)
-    if row is None:
+    loaded = _load(session, repository.model_ref(session, version))
+    if loaded is None:
         raise NotFound(f"模型版本 {version} 不存在", code="model_not_found")
-    return _load(row)
+    return loaded
 
 
 def active_rules(session: Session) -> tuple[int | None, RuleSetSpec | None]:
@@ -381,11 +384,7 @@ def save_rule_set(
     categories: Mapping[str, str | None],
 ) -> RoutingRuleSet:
     """A new draft version. Nothing routes by it until it is activated."""
-    spec, problems = validate_rule_set(session, document, actor=actor, categories=categories)
-    if spec is None:
-        raise InvalidInput(
-            "规则集有误：" + "；".join(problems[:5]), code="invalid_rule_set", problems=problems
-        )
+    spec = parse_rule_set(session, document, actor=actor, categories=categories)
     row = repository.add_rule_set(
         session,
         RoutingRuleSet(
