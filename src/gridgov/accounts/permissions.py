@@ -70,6 +70,24 @@ class Perm(StrEnum):
     ROSTER_WRITE = "roster.write"
     # Open311 API keys of the systems that exchange cases with us (admins only).
     OPEN311_KEYS = "open311.keys"
+    # Field work (issue #7): a worker's own patrol track and household visits; the center and
+    # the streets and communities follow their workers (positions, tracks, daily reports).
+    PATROL_REPORT = "patrol.report"
+    VISITS_WRITE = "visits.write"
+    WORKERS_READ = "workers.read"
+    # Tasks (任务下发): sent by the center, streets and communities; received and completed by
+    # grid workers and social participants.
+    TASKS_READ = "tasks.read"
+    TASKS_WRITE = "tasks.write"
+    TASKS_WORK = "tasks.work"
+    # Campaigns (专项排查): admins define forms, the center and streets launch campaigns,
+    # workers and community staff fill them in per household.
+    CAMPAIGN_FORMS_WRITE = "campaigns.forms"
+    CAMPAIGNS_READ = "campaigns.read"
+    CAMPAIGNS_WRITE = "campaigns.write"
+    CAMPAIGNS_FILL = "campaigns.fill"
+    # Video calls between the center and the workers in the field.
+    CALLS_MAKE = "calls.make"
 
 
 _STAFF_READ = frozenset(
@@ -91,6 +109,22 @@ _EVENTS_LOCAL = frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.EVENTS_HAN
 # them and answer early-warning alerts; the center and leaders read.
 _DISPUTES_REPORT = frozenset({Perm.DISPUTES_READ, Perm.DISPUTES_REPORT})
 _DISPUTES_MEDIATE = _DISPUTES_REPORT | {Perm.DISPUTES_WRITE, Perm.DISPUTES_ALERTS}
+# Those who direct field work in their area: follow the workers, send tasks, read campaigns.
+_FIELD_LEADS = frozenset(
+    {Perm.WORKERS_READ, Perm.TASKS_READ, Perm.TASKS_WRITE, Perm.CAMPAIGNS_READ, Perm.CALLS_MAKE}
+)
+_FIELD_WORK = frozenset(
+    {
+        Perm.PATROL_REPORT,
+        Perm.VISITS_WRITE,
+        Perm.TASKS_READ,
+        Perm.TASKS_WORK,
+        Perm.CAMPAIGNS_READ,
+        Perm.CAMPAIGNS_FILL,
+        Perm.CALLS_MAKE,
+    }
+)
+_SOCIAL_WORK = frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.TASKS_READ, Perm.TASKS_WORK})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
@@ -101,6 +135,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.EVENTS_SUPERVISE,
         Perm.EVENTS_INSTRUCT,
         Perm.DISPUTES_READ,
+        Perm.WORKERS_READ,
+        Perm.TASKS_READ,
+        Perm.CAMPAIGNS_READ,
     },
     Role.CENTER_OPERATOR: _STAFF_READ
     | {
@@ -110,7 +147,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.EVENTS_CHECK,
         Perm.EVENTS_SUPERVISE,
         Perm.DISPUTES_READ,
-    },
+        Perm.CAMPAIGNS_WRITE,
+    }
+    | _FIELD_LEADS,
     # Departments see the city's things (components, places), never its people.
     Role.DEPARTMENT_HANDLER: frozenset(
         {
@@ -126,22 +165,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     | _KEEPERS
     | _EVENTS_LOCAL
     | _DISPUTES_MEDIATE
-    | {Perm.EVENTS_DISPATCH, Perm.EVENTS_CHECK, Perm.ROSTER_WRITE},
+    | _FIELD_LEADS
+    | {Perm.EVENTS_DISPATCH, Perm.EVENTS_CHECK, Perm.ROSTER_WRITE, Perm.CAMPAIGNS_WRITE},
     Role.COMMUNITY_STAFF: _STAFF_READ
     | _KEEPERS
     | _EVENTS_LOCAL
     | _DISPUTES_MEDIATE
-    | {Perm.EVENTS_CHECK, Perm.ROSTER_WRITE},
+    | _FIELD_LEADS
+    | {Perm.EVENTS_CHECK, Perm.ROSTER_WRITE, Perm.VISITS_WRITE, Perm.CAMPAIGNS_FILL},
     Role.GRID_WORKER: frozenset(
         {Perm.REGIONS_READ, Perm.REGISTRY_READ, Perm.PERSONS_READ, Perm.NETWORKS_READ}
         | _KEEPERS
         | _EVENTS_LOCAL
         | _DISPUTES_REPORT
+        | _FIELD_WORK
     ),
     Role.CITIZEN: frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.EVENTS_RATE}),
     # Scoped to their own reports inside their organisation's region (accounts.services).
-    Role.SOCIAL_ORG: frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT}),
-    Role.ENTERPRISE: frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT}),
+    Role.SOCIAL_ORG: _SOCIAL_WORK,
+    Role.ENTERPRISE: _SOCIAL_WORK,
 }
 
 # Roles whose scope is a region subtree; the others are scoped by department or by ownership.
