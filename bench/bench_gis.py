@@ -27,9 +27,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import Engine, create_engine, func, insert, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from gridgov import schema
 from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.models import User
@@ -151,11 +153,31 @@ def district(url: str, samples: int, seed: int) -> None:
             report(label, clock.wall, target, clock.cpu)
 
 
-def city(count: int, seed: int) -> None:
-    """The component table at city density, alone in a temp SQLite database."""
-    folder = Path(tempfile.mkdtemp(prefix="gridgov-bench-gis-"))
-    engine = create_engine(f"sqlite:///{folder / 'city.db'}")
-    Component.__table__.create(engine)  # type: ignore[attr-defined]
+def city(count: int, seed: int, pg_admin_url: str | None) -> None:
+    """The component table at city density, alone in a temp SQLite database (or a throwaway
+    PostgreSQL database when an admin URL is given)."""
+    if pg_admin_url:
+        name = f"gridgov_bench_city_{os.getpid()}"
+        admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
+        engine = create_engine(make_url(pg_admin_url).set(database=name))
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="gridgov-bench-gis-"))
+        engine = create_engine(f"sqlite:///{folder / 'city.db'}")
+    try:
+        _city(engine, count, seed)
+    finally:
+        engine.dispose()
+        if pg_admin_url:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+
+
+def _city(engine: Engine, count: int, seed: int) -> None:
+    # The real schema (empty apart from the components written below), so the components get
+    # the same 2-D index as a deployment: migration 0017_spatial_index.
+    schema.upgrade(engine)
     rng = np.random.default_rng(seed)
     # A city of ~100 km × 90 km around the district, denser towards its centre.
     centre = (116.55, 35.40)
@@ -185,7 +207,13 @@ def city(count: int, seed: int) -> None:
                 for i in range(n)
             ]
             connection.execute(insert(Component), rows)
-    print(f"city: {count:,} components written in {time.perf_counter() - started:.0f} s")
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE components")
+    print(
+        f"city ({engine.dialect.name}): {count:,} components written in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     scope = Scope(region_paths=("370800/",))
     actor = Actor.system()
     with Session(engine) as session:
@@ -217,7 +245,6 @@ def city(count: int, seed: int) -> None:
             area_clock.cpu,
         )
         print(f"  components inside: median {statistics.median(inside_counts):.0f}")
-    engine.dispose()
 
 
 def main() -> None:
@@ -228,7 +255,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--city-components", type=int, default=3_000_000)
     parser.add_argument("--skip-city", action="store_true")
+    parser.add_argument("--city-only", action="store_true")
+    parser.add_argument(
+        "--city-pg-admin-url",
+        default="",
+        help="run the city part on a throwaway PostgreSQL database made with this admin URL",
+    )
     args = parser.parse_args()
+    if args.city_only:
+        city(args.city_components, args.seed, args.city_pg_admin_url or None)
+        return
     url = args.database_url
     if not url:
         folder = Path(tempfile.mkdtemp(prefix="gridgov-bench-gis-"))
@@ -247,7 +283,7 @@ def main() -> None:
         print(f"seeded the district in {time.perf_counter() - started:.0f} s")
     district(url, args.samples, args.seed)
     if not args.skip_city:
-        city(args.city_components, args.seed)
+        city(args.city_components, args.seed, args.city_pg_admin_url or None)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,18 @@ FEATURE_MODELS = (
 )
 
 
+# Schema objects made by migrations on purpose without a model: the 2-D point indexes (the
+# SQLite R*Tree virtual table with its shadow tables, the PostgreSQL GiST expression index).
+# Autogenerate and the migrations-equal-models test skip them by name.
+UNMODELLED_PREFIXES = ("components_rtree", "ix_components_point")
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    return not (name or "").startswith(UNMODELLED_PREFIXES)
+
+
 def import_all_models() -> None:
     for module in FEATURE_MODELS:
         importlib.import_module(module)

@@ -12,7 +12,7 @@ from sqlalchemy import ScalarResult, select
 from sqlalchemy.orm import Session
 
 from gridgov.events.models import Event
-from gridgov.gis import tiles
+from gridgov.gis import services, tiles
 from gridgov.kit import geo
 from gridgov.kit.errors import InvalidInput
 from gridgov.regions.models import Region
@@ -82,33 +82,47 @@ def test_workers_layer_says_where_positions_come_from(client: TestClient, auth: 
     assert cameras["features"]
 
 
-def test_component_tiles_cluster_below_z14_and_are_cached(
-    client: TestClient, auth: Auth, db: Session
-) -> None:
-    headers = auth("operator")
-    x, y = _tile_of(db, Component, XUZHUANG, 14)
-    response = client.get(f"/tiles/components/14/{x}/{y}.mvt", headers=headers)
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
-    assert response.headers["cache-control"].startswith("private")
-    features = _decode(response.content)["components"]
-    assert features and all(f["properties"]["count"] == 1 for f in features)
-    ids = {f["id"] for f in features}
-    west, south, east, north = tiles.Tile(14, x, y).bounds()
-    inside = set(
+def _components_in(db: Session, tile: tiles.Tile) -> set[int]:
+    west, south, east, north = tile.bounds()
+    return set(
         db.scalars(
             select(Component.id).where(
                 Component.lon.between(west, east), Component.lat.between(south, north)
             )
         )
     )
-    assert inside <= ids  # every component of the tile is in it (plus a small buffer)
+
+
+def test_component_tiles_cluster_when_dense_and_are_cached(
+    client: TestClient, auth: Auth, db: Session
+) -> None:
+    headers = auth("operator")
+    x, y = _tile_of(db, Component, XUZHUANG, 15)
+    response = client.get(f"/tiles/components/15/{x}/{y}.mvt", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert response.headers["cache-control"].startswith("private")
+    features = _decode(response.content)["components"]
+    assert features and all(f["properties"]["count"] == 1 for f in features)
+    inside = _components_in(db, tiles.Tile(15, x, y))
+    assert inside <= {f["id"] for f in features}  # every component (plus a small buffer)
     etag = response.headers["etag"]
     again = client.get(
-        f"/tiles/components/14/{x}/{y}.mvt", headers={**headers, "If-None-Match": etag}
+        f"/tiles/components/15/{x}/{y}.mvt", headers={**headers, "If-None-Match": etag}
     )
     assert again.status_code == 304 and again.content == b""
-    low = client.get(f"/tiles/components/11/{x >> 3}/{y >> 3}.mvt", headers=headers)
+    # Detail zoom shows each component unless the tile holds more than a map can show.
+    detail = _decode(
+        client.get(f"/tiles/components/14/{x >> 1}/{y >> 1}.mvt", headers=headers).content
+    )
+    in_detail_tile = _components_in(db, tiles.Tile(14, x >> 1, y >> 1))
+    counts = [int(f["properties"]["count"]) for f in detail["components"]]
+    if len(in_detail_tile) > services.DENSE_TILE_POINTS:
+        assert max(counts) > 1 and len(counts) < len(in_detail_tile)
+    else:
+        assert set(counts) == {1}
+    assert sum(counts) >= len(in_detail_tile)
+    low = client.get(f"/tiles/components/11/{x >> 4}/{y >> 4}.mvt", headers=headers)
     clustered = _decode(low.content)["components"]
     assert any(f["properties"]["count"] > 1 for f in clustered)
     total = sum(int(f["properties"]["count"]) for f in clustered)

@@ -11,7 +11,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, false, func, or_, select
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    Row,
+    Select,
+    Table,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import GridAssignment, User
@@ -40,6 +52,50 @@ def _in_bbox(stmt: SelectT, model: Any, bbox: Bbox | None) -> SelectT:
 
 # ---------------------------------------------------------------- components
 
+# Components are the one point layer with millions of rows at city scale; migration
+# 0017_spatial_index gives them a real 2-D index on each engine (not a model, so declared here
+# as a bare table for the query only).
+_COMPONENTS_RTREE = Table(
+    "components_rtree",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("min_lon", Float),
+    Column("max_lon", Float),
+    Column("min_lat", Float),
+    Column("max_lat", Float),
+)
+
+
+def _components_in_bbox(session: Session, stmt: SelectT, bbox: Bbox | None) -> SelectT:
+    if bbox is None:
+        return stmt
+    min_lon, min_lat, max_lon, max_lat = bbox
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # GiST over point(lon, lat): `<@ box` is exact in double precision.
+        return stmt.where(
+            func.point(Component.lon, Component.lat).op("<@")(
+                func.box(func.point(min_lon, min_lat), func.point(max_lon, max_lat))
+            )
+        )
+    if dialect == "sqlite":
+        # The R*Tree finds the candidates (its float32 boxes are rounded outwards, so it never
+        # misses one); the exact test runs on those rows only (unary + keeps the planner off
+        # the (lon, lat) B-tree, which would walk the whole longitude strip).
+        rtree = _COMPONENTS_RTREE.c
+        candidates = select(rtree.id).where(
+            rtree.max_lon >= min_lon,
+            rtree.min_lon <= max_lon,
+            rtree.max_lat >= min_lat,
+            rtree.min_lat <= max_lat,
+        )
+        return stmt.where(
+            Component.id.in_(candidates),
+            unindexed(Component.lon).between(min_lon, max_lon),
+            unindexed(Component.lat).between(min_lat, max_lat),
+        )
+    return _in_bbox(stmt, Component, bbox)
+
 
 def component_points(
     session: Session, scope: Scope, bbox: Bbox | None, *, limit: int | None = None
@@ -62,7 +118,7 @@ def component_points(
         region_path=unindexed(Component.region_path),
         department_id=Component.maintainer_department_id,
     )
-    stmt = _in_bbox(stmt, Component, bbox)
+    stmt = _components_in_bbox(session, stmt, bbox)
     if limit is not None:
         stmt = stmt.limit(limit)
     return cast(list[Row[Any]], session.connection().execute(stmt).all())

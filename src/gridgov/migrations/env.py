@@ -3,7 +3,7 @@ from __future__ import annotations
 from alembic import context
 
 from gridgov.db import Base
-from gridgov.schema import import_all_models
+from gridgov.schema import import_all_models, include_object
 
 import_all_models()
 target_metadata = Base.metadata
@@ -19,6 +19,7 @@ def run_migrations() -> None:
         # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
