@@ -20,11 +20,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from gridgov.app import create_app
+from gridgov.campaigns.models import Campaign
 from gridgov.config import Settings
 from gridgov.db import make_engine, session_factory
 from gridgov.events.models import Event
 from gridgov.mediation.models import Dispute, DisputeAlert
 from gridgov.networks.models import RosterEntry
+from gridgov.patrol.models import Patrol
 from gridgov.registry.models import (
     Building,
     Camera,
@@ -38,6 +40,8 @@ from gridgov.registry.models import (
 )
 from gridgov.seed.context import Tier
 from gridgov.seed.runner import GENERATOR_NAMES, seed_database
+from gridgov.tasks.models import Task
+from gridgov.visits.models import Visit
 
 BACKEND = os.environ.get("GRIDGOV_TEST_BACKEND", "sqlite")
 
@@ -57,6 +61,10 @@ ROW_PARAMS: dict[str, Any] = {
     "roster_entry_id": RosterEntry,
     "dispute_id": Dispute,
     "alert_id": DisputeAlert,
+    "patrol_id": Patrol,
+    "visit_id": Visit,
+    "task_id": Task,
+    "campaign_id": Campaign,
 }
 PG_ADMIN_URL = os.environ.get(
     "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -19,7 +19,11 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from gridgov import __version__
 from gridgov.accounts.api import router as accounts_router
+from gridgov.analytics.api import router as analytics_router
 from gridgov.audit.api import router as audit_router
+from gridgov.calls.api import router as calls_router
+from gridgov.calls.api import ws_router as calls_ws_router
+from gridgov.campaigns.api import router as campaigns_router
 from gridgov.citizen.api import router as citizen_router
 from gridgov.config import Settings, get_settings
 from gridgov.db import get_engine
@@ -28,6 +32,7 @@ from gridgov.events.intake_api import router as intake_router
 from gridgov.gis.api import router as gis_router
 from gridgov.gis.api import tiles_router as gis_tiles_router
 from gridgov.jobs import scheduler
+from gridgov.kit import pubsub
 from gridgov.kit.errors import AppError
 from gridgov.media.api import router as media_router
 from gridgov.mediation.api import router as mediation_router
@@ -36,10 +41,16 @@ from gridgov.notifications.api import router as notifications_router
 from gridgov.open311.api import keys_router as open311_keys_router
 from gridgov.open311.api import router as open311_router
 from gridgov.orgs.api import router as orgs_router
+from gridgov.patrol.api import router as patrol_router
 from gridgov.regions.api import router as regions_router
 from gridgov.registry.api import router as registry_router
 from gridgov.routing.api import router as routing_router
+from gridgov.tasks.api import router as tasks_router
+from gridgov.visits.api import router as visits_router
 from gridgov.web import STATIC_DIR
+from gridgov.web.analytics_pages import router as analytics_pages_router
+from gridgov.web.calls_pages import router as calls_pages_router
+from gridgov.web.campaigns_pages import router as campaigns_pages_router
 from gridgov.web.citizen_pages import router as citizen_pages_router
 from gridgov.web.events_pages import router as events_pages_router
 from gridgov.web.gis_pages import router as gis_pages_router
@@ -49,8 +60,12 @@ from gridgov.web.networks_pages import router as networks_pages_router
 from gridgov.web.pages import router as pages_router
 from gridgov.web.registry_pages import router as registry_pages_router
 from gridgov.web.routing_pages import router as routing_pages_router
+from gridgov.web.tasks_pages import router as tasks_pages_router
 from gridgov.web.workbench_pages import router as workbench_pages_router
+from gridgov.web.worker_pages import router as worker_pages_router
+from gridgov.web.workers_pages import router as workers_pages_router
 from gridgov.web.workflow_pages import router as workflow_pages_router
+from gridgov.workers.api import router as workers_router
 from gridgov.workflow.api import router as workflow_router
 
 SWAGGER_UI = "/static/vendor/swagger-ui-dist-5.35.0"
@@ -93,6 +108,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         yield
         if jobs is not None:
             jobs.stop()
+        await _app.state.realtime.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -105,6 +121,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    # Live updates (video call signalling): in-process, or Redis shared by every process.
+    app.state.realtime = pubsub.connect(settings.redis_url)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.effective_secret_key(),
@@ -189,6 +207,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         routing_router,
         networks_router,
         notifications_router,
+        calls_router,
+        calls_ws_router,
+        visits_router,
+        tasks_router,
+        campaigns_router,
+        patrol_router,
+        workers_router,
+        analytics_router,
         citizen_router,
         open311_router,
         open311_keys_router,
@@ -203,7 +229,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         gis_pages_router,
         networks_pages_router,
         routing_pages_router,
+        calls_pages_router,
+        tasks_pages_router,
+        campaigns_pages_router,
         citizen_pages_router,
+        worker_pages_router,
+        workers_pages_router,
+        analytics_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

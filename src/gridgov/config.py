@@ -7,6 +7,7 @@ configuration table is generated from the field descriptions here (a test keeps 
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 from datetime import date
 from functools import lru_cache
@@ -139,12 +140,55 @@ class Settings(BaseSettings):
             "base map and the map makes no external request."
         ),
     )
+    track_max_accuracy_m: float = Field(
+        default=50,
+        gt=0,
+        description="Patrol tracks: a GPS fix whose reported accuracy is worse than this many "
+        "metres is dropped as noise.",
+    )
+    track_max_speed_mps: float = Field(
+        default=15,
+        gt=0,
+        description="Patrol tracks: a fix that could only be reached from the last kept one "
+        "above this speed (m/s) is dropped as a jump.",
+    )
+    track_stop_minutes: float = Field(
+        default=5,
+        gt=0,
+        description="Patrol tracks: staying within 30 m for at least this many minutes is a stop.",
+    )
+    track_coverage_radius_m: float = Field(
+        default=50,
+        gt=0,
+        le=1000,
+        description="Patrol tracks: a grid's coverage is the share of its area within this "
+        "many metres of the track.",
+    )
+    track_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Days raw GPS fixes are kept; a patrol's statistics and simplified path "
+        "stay after they are pruned.",
+    )
+    on_duty_timeout_minutes: float = Field(
+        default=15,
+        gt=0,
+        description="A worker checked in or patrolling counts as on duty while their latest "
+        "fix (or check-in) is at most this many minutes old.",
+    )
     network_sliver_share: float = Field(
         default=0.05,
         ge=0,
         lt=1,
         description="A departmental unit covering less than this share of a basic grid is "
         "reported as a sliver by the network overlay report.",
+    )
+    analytics_rollup_minutes: float = Field(
+        default=5,
+        ge=0,
+        description="How often the background job brings the analytics rollups up to date with "
+        "the cases changed since its last run (0: never; `gridgov analytics rollup` still "
+        "works).",
     )
     jobs: str = Field(
         default="inprocess",
@@ -207,6 +251,40 @@ class Settings(BaseSettings):
         "Empty means the first found of WenQuanYi Micro Hei / Zen Hei (Debian "
         "`fonts-wqy-microhei`).",
     )
+    redis_url: str = Field(
+        default="",
+        description="Redis URL (`redis://host:6379/0`) through which several app processes "
+        "share live updates (video call signalling, who is online). Empty: in-process, "
+        "which is right for one `gridgov serve` process.",
+    )
+    webrtc_ice_servers: str = Field(
+        default="[]",
+        description="ICE servers of video calls as a JSON list of RTCIceServer objects, e.g. "
+        '`[{"urls": "stun:stun.example.internal:3478"}, {"urls": "turn:turn.example.internal",'
+        ' "username": "u", "credential": "p"}]`. Empty list: none, enough on one LAN.',
+    )
+    call_ring_seconds: int = Field(
+        default=45,
+        ge=5,
+        le=600,
+        description="How long a video call rings before it is recorded as missed.",
+    )
+
+    @field_validator("webrtc_ice_servers")
+    @classmethod
+    def _ice_servers_parse(cls, text: str) -> str:
+        # Refuse a malformed list at start-up rather than when the first call is placed.
+        cls.ice_servers(text)
+        return text
+
+    @staticmethod
+    def ice_servers(text: str) -> list[dict[str, object]]:
+        servers = json.loads(text or "[]")
+        if not isinstance(servers, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("urls"), str | list) for s in servers
+        ):
+            raise ValueError("GRIDGOV_WEBRTC_ICE_SERVERS must be a JSON list of {urls, ...}")
+        return servers
 
     @property
     def effective_media_dir(self) -> Path:

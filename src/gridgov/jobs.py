@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
+from gridgov.analytics import services as analytics
+from gridgov.calls import services as calls
 from gridgov.config import get_settings
 from gridgov.db import unit_of_work
 from gridgov.events import dispatching
@@ -17,7 +19,9 @@ from gridgov.events.schemas import ActionIn
 from gridgov.kit.errors import InvalidInput
 from gridgov.kit.scheduler import Job, Scheduler
 from gridgov.mediation import services as mediation
+from gridgov.patrol import services as patrol
 from gridgov.routing import services as routing
+from gridgov.tasks import services as tasks
 from gridgov.workflow.models import WorkflowInstance
 from gridgov.workflow.sla import StepScanReport, SubjectHooks, SubjectInfo, scan_step_deadlines
 
@@ -85,12 +89,73 @@ def mediation_scan(engine: Engine) -> mediation.ScanReport:
     return report
 
 
+def calls_sweep(engine: Engine) -> int:
+    """Video calls left ringing or answered by a server that went away: missed / ended."""
+    with unit_of_work(engine) as session:
+        closed = calls.sweep(
+            session,
+            actor=Actor.system("calls-sweep"),
+            ring_seconds=get_settings().call_ring_seconds,
+            max_hours=calls.CALL_MAX_HOURS,
+        )
+    if closed:
+        log.info("Calls sweep: %d calls left live were closed", closed)
+    return closed
+
+
+def patrol_housekeeping(engine: Engine) -> tuple[int, int]:
+    """Close patrols with no fix for two hours (at their last fix, figures computed), then
+    prune raw fixes past the retention period; each in its own transaction."""
+    with unit_of_work(engine) as session:
+        closed = patrol.close_stale(session)
+    with unit_of_work(engine) as session:
+        pruned = patrol.prune_points(session)
+    if closed or pruned:
+        log.info("Patrol housekeeping: %d stale patrols closed, %d fixes pruned", closed, pruned)
+    return closed, pruned
+
+
+def task_reminders(engine: Engine) -> int:
+    """Tell each task's recipients once when its deadline is less than a day away."""
+    with unit_of_work(engine) as session:
+        told = tasks.remind_due(session)
+    if told:
+        log.info("Task reminders: %d recipients told of a deadline within 24 h", told)
+    return told
+
+
+def analytics_rollup(engine: Engine) -> analytics.RollupReport:
+    """Bring the analytics rollups up to date with the cases changed since the last run."""
+    with unit_of_work(engine) as session:
+        report = analytics.rollup_incremental(session, actor=Actor.system("analytics-rollup"))
+    if report.cases:
+        log.info(
+            "Analytics rollup (%s): %d cases, %d daily keys in %.2f s",
+            report.mode,
+            report.cases,
+            report.daily_keys,
+            report.seconds,
+        )
+    return report
+
+
+def _analytics_jobs(engine: Engine) -> list[Job]:
+    minutes = get_settings().analytics_rollup_minutes
+    if minutes <= 0:
+        return []
+    return [Job("analytics_rollup", timedelta(minutes=minutes), lambda: analytics_rollup(engine))]
+
+
 def scheduler(engine: Engine) -> Scheduler:
     return Scheduler(
         [
             Job("sla_scan", timedelta(minutes=1), lambda: sla_scan(engine)),
             Job("routing_retrain", timedelta(hours=1), lambda: retrain_routing(engine)),
             Job("mediation_scan", timedelta(minutes=5), lambda: mediation_scan(engine)),
+            Job("calls_sweep", timedelta(minutes=5), lambda: calls_sweep(engine)),
+            Job("patrol_housekeeping", timedelta(minutes=10), lambda: patrol_housekeeping(engine)),
+            Job("task_reminders", timedelta(minutes=10), lambda: task_reminders(engine)),
+            *_analytics_jobs(engine),
         ]
     )
 

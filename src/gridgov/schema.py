@@ -29,6 +29,12 @@ FEATURE_MODELS = (
     "gridgov.gis.models",
     "gridgov.citizen.models",
     "gridgov.open311.models",
+    "gridgov.visits.models",
+    "gridgov.tasks.models",
+    "gridgov.patrol.models",
+    "gridgov.calls.models",
+    "gridgov.campaigns.models",
+    "gridgov.analytics.models",
 )
 
 

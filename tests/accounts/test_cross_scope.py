@@ -215,6 +215,12 @@ def path_value(name: str, path: str, foreign: Foreign) -> list[Any]:
     if name == "version" and path.startswith("/api/v1/routing/"):
         # Routing rule sets and model versions are district-wide configuration, for admins only.
         return [1]
+    if name == "indicator_code":
+        # The KPI library is district-wide; what must not leak are the other street's figures
+        # and the cases behind them.
+        return ["closure_rate", "self_settle_rate"]
+    if name == "form_id":
+        return [1]  # campaign forms are district-wide configuration, written by admins only
     if name == "layer":
         if path.startswith("/tiles/"):
             return ["components", "buildings", "events"]

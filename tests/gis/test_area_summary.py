@@ -187,8 +187,9 @@ def test_radius_around_a_case_equals_independent_shapely(
         assert geo.haversine_m(event.lon, event.lat, x, y) == pytest.approx(1000, rel=0.005)
     assert_matches(summary, independent(db, area, "370811/"))
     workers = summary["resources"]["workers"]
-    assert workers and all(w["on_duty"] is None for w in workers)
-    assert all(w["position_label"] in ("最近上报位置", "网格位置（非GPS）") for w in workers)
+    assert workers and all(w["on_duty"] in (True, False) for w in workers)
+    labels = ("GPS定位", "最近上报位置", "网格位置（非GPS）")
+    assert all(w["position_label"] in labels for w in workers)
     assert [w["distance_m"] for w in workers] == sorted(w["distance_m"] for w in workers)
 
 

@@ -75,9 +75,14 @@ def test_small_layers_are_geojson_in_scope(client: TestClient, auth: Auth) -> No
 def test_workers_layer_says_where_positions_come_from(client: TestClient, auth: Auth) -> None:
     data = client.get("/api/v1/gis/layers/workers", headers=auth("operator")).json()
     assert len(data["features"]) > 100
+    # The operator follows workers: their latest GPS fix and duty (patrol tracks), the older
+    # fallbacks only for workers with no fix yet.
     labels = {f["properties"]["position_label"] for f in data["features"]}
-    assert labels <= {"最近上报位置", "网格位置（非GPS）"}
-    assert {f["properties"]["on_duty_label"] for f in data["features"]} == {"未知（暂无巡查数据）"}
+    assert "GPS定位" in labels and labels <= {"GPS定位", "最近上报位置", "网格位置（非GPS）"}
+    duty = {f["properties"]["on_duty_label"] for f in data["features"]}
+    assert "在岗" in duty and duty <= {"在岗", "离岗"}
+    gps = [f for f in data["features"] if f["properties"]["source"] == "gps"]
+    assert len(gps) > len(data["features"]) / 2
     cameras = client.get("/api/v1/gis/layers/cameras", headers=auth("street_xuzhuang")).json()
     assert cameras["features"]
 
@@ -207,7 +212,7 @@ def test_popups(client: TestClient, auth: Auth, db: Session) -> None:
     workers = client.get("/api/v1/gis/layers/workers", headers=headers).json()["features"]
     worker_id = workers[0]["properties"]["id"]
     body = client.get(f"/api/v1/gis/features/workers/{worker_id}", headers=headers).json()
-    assert body["grids"] and body["on_duty"] is None and body["on_duty_label"]
+    assert body["grids"] and body["on_duty"] in (True, False) and body["on_duty_label"]
     foreign = first(db.scalars(select(Event).where(Event.region_path.startswith(NANZHANG))))
     hidden = client.get(
         f"/api/v1/gis/features/events/{foreign.id}", headers=auth("street_xuzhuang")

@@ -34,6 +34,10 @@ def test_home_shows_identity_scope_and_only_permitted_modules(
     assert "网格员" in html and "370811002001001" in html
     assert 'href="/regions"' in html
     assert 'href="/users"' not in html and 'href="/audit"' not in html
+    assert 'href="/analytics"' in html and 'href="/m/worker/"' in html
+    # A social organisation reads its own cases and tasks, not an area's statistics.
+    social = _logged_in(demo_settings, demo_engine, "social_xuzhuang").get("/").text
+    assert 'href="/tasks"' in social and 'href="/analytics"' not in social
     admin = _logged_in(demo_settings, demo_engine, "admin")
     html = admin.get("/").text
     assert "全辖区" in html and 'href="/audit"' in html

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from gridgov.events import alarms, hotline
+from gridgov.events import alarms, hotline, services
 from gridgov.events.models import Source
 from gridgov.http import ActorDep, CipherDep, SessionDep, SettingsDep
 from gridgov.kit.errors import InvalidInput
@@ -212,3 +212,34 @@ def receive_alarm(
     if result.outcome != "created":
         return JSONResponse(out.model_dump(mode="json"), status_code=200)
     return out
+
+
+class SuggestionOut(BaseModel):
+    code: str
+    name: str
+    parent_code: str | None
+    confidence: float = Field(description="0–1; model: a probability, rules: a keyword share")
+    by: Literal["model", "rules"]
+
+
+@router.get(
+    "/events/classify-suggestions",
+    response_model=list[SuggestionOut],
+    summary="类别建议：按标题和描述给出最可能的三个小类及置信度（上报时选择类别用）",
+)
+def classify_suggestions(
+    session: SessionDep,
+    actor: ActorDep,
+    title: Annotated[str, Query(max_length=200)] = "",
+    description: Annotated[str, Query(max_length=1000, description="前 1000 字即可")] = "",
+) -> list[SuggestionOut]:
+    return [
+        SuggestionOut(
+            code=s.category.code,
+            name=s.category.name,
+            parent_code=s.category.parent_code,
+            confidence=s.confidence,
+            by="model" if s.by == "model" else "rules",
+        )
+        for s in services.suggest_categories(session, title, description, actor=actor)
+    ]

@@ -14,6 +14,7 @@ from gridgov.accounts.scope import Scope, apply_scope, path_prefix, unscoped
 from gridgov.db import unindexed
 from gridgov.events.models import AssistStatus, Event, EventAssist, EventCategory
 from gridgov.kit.pagination import PageParams, fetch_page
+from gridgov.workflow.models import WorkflowStep
 
 
 def _scoped(scope: Scope, *, in_order: bool = False) -> Select[Event]:
@@ -306,3 +307,218 @@ def routing_rows_by_ids(session: Session, ids: list[int]) -> list[RoutingRow]:
         stmt = select(*_ROUTING_COLUMNS).where(Event.id.in_(ids[start : start + 900]))
         found += [RoutingRow(**row._mapping) for row in session.execute(stmt)]
     return found
+
+
+def field_work(
+    session: Session, scope: Scope, user_ids: list[int], start: datetime, end: datetime
+) -> tuple[list[tuple[int, datetime]], list[tuple[int, datetime]]]:
+    """For the workers' daily report: (reporter, time) of the cases these accounts reported in
+    [start, end), and (actor, time) of their 自办结 steps in that range on cases they reported.
+    Both through the reader's scope; each an index walk by reporter."""
+    if not user_ids:
+        return [], []
+    reported = _scoped(scope).with_only_columns(Event.reporter_id, Event.created_at)
+    reported = reported.where(
+        Event.reporter_id.in_(user_ids), Event.created_at >= start, Event.created_at < end
+    )
+    settled = (
+        _scoped(scope)
+        .with_only_columns(WorkflowStep.actor_id, WorkflowStep.at)
+        .select_from(Event)
+        .join(WorkflowStep, WorkflowStep.instance_id == Event.workflow_instance_id)
+        .where(
+            Event.reporter_id.in_(user_ids),
+            WorkflowStep.actor_id == Event.reporter_id,
+            WorkflowStep.action == "self_settle",
+            WorkflowStep.at >= start,
+            WorkflowStep.at < end,
+        )
+    )
+    return (
+        [(r, at) for r, at in session.execute(reported) if r is not None],
+        [(a, at) for a, at in session.execute(settled) if a is not None],
+    )
+
+
+# --- What analytics reads: the facts its rollups count, and the cases behind a figure ------
+# (analytics is a read-only layer above the features; the SQL on cases stays here.)
+
+# Timeline actions whose presence the counters ask about (自办结, 返工, 升级).
+FLAG_ACTIONS = ("self_settle", "rework", "escalate")
+_SATISFACTION = Event.extra["satisfaction"].as_integer()
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One case as the rollups see it."""
+
+    id: int
+    region_path: str
+    category_code: str
+    source: str
+    department_id: int | None
+    status: str
+    level: str
+    created_at: datetime
+    deadline_at: datetime
+    closed_at: datetime | None
+    updated_at: datetime
+    satisfaction: int | None
+
+
+_FACT_COLUMNS = (
+    Event.id,
+    Event.region_path,
+    Event.category_code,
+    Event.source,
+    Event.department_id,
+    Event.status,
+    Event.level,
+    Event.created_at,
+    Event.deadline_at,
+    Event.closed_at,
+    Event.updated_at,
+    _SATISFACTION.label("satisfaction"),
+)
+_ID_CHUNK = 900
+
+
+@unscoped("the analytics rollup is the platform's own job over every case; read through scope")
+def fact_rows(session: Session, ids: list[int]) -> list[FactRow]:
+    """The given cases as the rollups see them."""
+    found: list[FactRow] = []
+    for start in range(0, len(ids), _ID_CHUNK):
+        stmt = select(*_FACT_COLUMNS).where(Event.id.in_(ids[start : start + _ID_CHUNK]))
+        found += [FactRow(*row) for row in session.execute(stmt)]
+    return found
+
+
+@unscoped("the analytics rollup is the platform's own job over every case; read through scope")
+def fact_rows_after(session: Session, after_id: int, limit: int) -> list[FactRow]:
+    """The next ``limit`` cases by id after ``after_id`` (a full rebuild walks them all in
+    batches, with no cursor left open between its writes)."""
+    stmt = select(*_FACT_COLUMNS).where(Event.id > after_id).order_by(Event.id).limit(limit)
+    return [FactRow(*row) for row in session.execute(stmt)]
+
+
+_FLAGGED = (
+    select(Event.id, WorkflowStep.action)
+    .join(WorkflowStep, WorkflowStep.instance_id == Event.workflow_instance_id)
+    .where(WorkflowStep.action.in_(FLAG_ACTIONS))
+)
+
+
+@unscoped("the analytics rollup is the platform's own job over every case; read through scope")
+def flagged_actions(session: Session, ids: list[int]) -> list[tuple[int, str]]:
+    """(case id, action) for each 自办结, 返工 and 升级 step of the given cases."""
+    found: list[tuple[int, str]] = []
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = _FLAGGED.where(Event.id.in_(ids[start : start + _ID_CHUNK]))
+        found += [(i, a) for i, a in session.execute(chunk)]
+    return found
+
+
+@unscoped("the analytics rollup is the platform's own job over every case; read through scope")
+def flagged_actions_between(session: Session, first_id: int, last_id: int) -> list[tuple[int, str]]:
+    """The same for the cases with ids in [first_id, last_id]."""
+    stmt = _FLAGGED.where(Event.id >= first_id, Event.id <= last_id)
+    return [(i, a) for i, a in session.execute(stmt)]
+
+
+@unscoped("the analytics rollup is the platform's own job over every case; read through scope")
+def changed_since(session: Session, since: datetime, after_id: int) -> list[int]:
+    """Ids of the cases updated at or after ``since`` (``ix_events_updated_at``) or added
+    with an id above ``after_id``."""
+    stmt = select(Event.id).where(or_(Event.updated_at >= since, Event.id > after_id))
+    return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """The cases behind a rollup figure: the anchor's time in [start, end), the named
+    conditions of ``analytics.indicators.CONDITIONS``, and the figure's filters."""
+
+    anchor: str  # report, due or closed
+    start: datetime
+    end: datetime
+    where: tuple[str, ...] = ()
+    region_paths: tuple[str, ...] = ()
+    category_code: str | None = None
+    source: str | None = None
+    department_id: int | None = None  # 0: cases with no department
+
+
+_ANCHOR_COLUMNS = {"report": Event.created_at, "due": Event.deadline_at, "closed": Event.closed_at}
+_SETTLED_STATES = ("reported", "voided", "suspended")
+
+
+def _has_step(action: str) -> Any:
+    return (
+        select(WorkflowStep.id)
+        .where(
+            WorkflowStep.instance_id == Event.workflow_instance_id,
+            WorkflowStep.action == action,
+        )
+        .exists()
+    )
+
+
+def _condition(name: str) -> Any:
+    conditions: dict[str, Any] = {
+        "voided": lambda: Event.status == "voided",
+        "not_voided": lambda: Event.status != "voided",
+        "accepted": lambda: Event.status.not_in(("reported", "voided")),
+        "closed": lambda: Event.closed_at.is_not(None),
+        "open": lambda: Event.closed_at.is_(None),
+        "on_time": lambda: Event.closed_at <= Event.deadline_at,
+        "self_settled": lambda: _has_step("self_settle"),
+        "reworked": lambda: _has_step("rework"),
+        "escalated": lambda: _has_step("escalate"),
+        "rated": lambda: _SATISFACTION.is_not(None),
+        "satisfied": lambda: _SATISFACTION >= 4,
+        "dissatisfied": lambda: _SATISFACTION <= 2,
+        "st_pending": lambda: Event.status == "reported",
+        "st_suspended": lambda: Event.status == "suspended",
+        "st_closed": lambda: Event.closed_at.is_not(None) & Event.status.not_in(_SETTLED_STATES),
+        "st_in_progress": lambda: Event.closed_at.is_(None) & Event.status.not_in(_SETTLED_STATES),
+    }
+    if name.startswith("level_"):
+        return Event.level == name.removeprefix("level_")
+    return conditions[name]()
+
+
+def _matching(scope: Scope, query: CaseQuery) -> Select[Event]:
+    anchor = _ANCHOR_COLUMNS[query.anchor]
+    # Analytics counts a case for its primary (主办) department only, so the department
+    # dimension is the plain column here, not the events list's "leads or assists".
+    stmt = apply_scope(
+        select(Event), scope, region_path=Event.region_path, department_id=Event.department_id
+    )
+    conditions: list[Any] = [anchor >= query.start, anchor < query.end]
+    conditions += [_condition(name) for name in query.where]
+    if query.region_paths:
+        conditions.append(or_(*(path_prefix(Event.region_path, p) for p in query.region_paths)))
+    if query.category_code:
+        conditions.append(path_prefix(Event.category_code, query.category_code))
+    if query.source:
+        conditions.append(Event.source == query.source)
+    if query.department_id is not None:
+        conditions.append(
+            Event.department_id.is_(None)
+            if query.department_id == 0
+            else Event.department_id == query.department_id
+        )
+    return stmt.where(*conditions)
+
+
+def cases_matching(
+    session: Session, scope: Scope, query: CaseQuery, page: PageParams
+) -> tuple[list[Event], int]:
+    """One page of the cases behind a figure, newest first, and their exact number."""
+    return fetch_page(session, _matching(scope, query), page, Event.id.desc())
+
+
+def ids_matching(session: Session, scope: Scope, query: CaseQuery) -> list[int]:
+    """Every id behind a figure (tests and exports check figures with it)."""
+    stmt = _matching(scope, query).with_only_columns(Event.id).order_by(Event.id)
+    return list(session.scalars(stmt))

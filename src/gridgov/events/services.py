@@ -112,6 +112,47 @@ def classify(categories: list[EventCategory], text: str) -> EventCategory | None
     return best[2] if best else None
 
 
+@dataclass(frozen=True)
+class CategorySuggestion:
+    category: EventCategory
+    confidence: float
+    by: str  # "model" (the routing text model's probability) or "rules" (keyword share)
+
+
+def suggest_categories(
+    session: Session, title: str, description: str, *, actor: Actor, limit: int = 3
+) -> list[CategorySuggestion]:
+    """The likeliest leaf categories for a report's text, best first, for a reporter to pick
+    from: the active text model's probabilities, then keyword-rule matches (their confidence
+    is the match's share of all matched keyword length, scaled below the model's)."""
+    actor.require(Perm.EVENTS_REPORT)
+    text = f"{title} {description}".strip()
+    categories = {
+        c.code: c
+        for c in repository.list_categories(session)
+        if c.parent_code is not None and c.is_active
+    }
+    found: list[CategorySuggestion] = []
+    loaded = routing.active_model(session) if text else None
+    if loaded is not None and loaded.category is not None:
+        for code, probability in loaded.category.top(text, limit):
+            if code in categories and probability > 0:
+                found.append(CategorySuggestion(categories[code], round(probability, 4), "model"))
+    scores = {
+        code: sum(len(word) for word in c.keywords if word in text)
+        for code, c in categories.items()
+    }
+    total = sum(scores.values())
+    ranked = sorted((s, code) for code, s in scores.items() if s > 0)
+    for score, code in sorted(ranked, key=lambda pair: (-pair[0], pair[1])):
+        if len(found) >= limit:
+            break
+        if all(s.category.code != code for s in found):
+            share = round(0.9 * score / total, 4)
+            found.append(CategorySuggestion(categories[code], share, "rules"))
+    return found[:limit]
+
+
 def _category(session: Session, data: EventIn) -> tuple[EventCategory, str]:
     if data.category_code:
         category = repository.get_category(session, data.category_code)
@@ -740,8 +781,8 @@ def _after(session: Session, event: Event, moved: workflow.Moved, payload: dict[
         extra["satisfaction"] = payload["satisfaction"]
     if moved.instance.state == "closed" and moved.step.from_state != "closed":
         event.closed_at = at
-    elif moved.instance.state != "closed" and event.closed_at is not None:
-        # Reopened, failed a spot check: the case is open again.
+    elif moved.instance.state not in ("closed", "rated") and event.closed_at is not None:
+        # Reopened, failed a spot check: the case is open again (rating keeps it closed).
         event.closed_at = None
     event.extra = extra
 
@@ -858,3 +899,27 @@ def sla_flag(event: Event, moment: datetime) -> str:
 
 def verify_timelines(session: Session) -> workflow.ChainReport:
     return workflow.verify_chains(session)
+
+
+@dataclass(frozen=True)
+class FieldWork:
+    """When each account reported cases, and when it settled its own reports on the spot."""
+
+    reported: dict[int, list[datetime]]
+    settled: dict[int, list[datetime]]
+
+
+def field_work(
+    session: Session, user_ids: list[int], start: datetime, end: datetime, *, actor: Actor
+) -> FieldWork:
+    """Cases reported and settled on the spot (自办结) by these accounts in [start, end), in
+    the reader's scope: the events part of the grid workers' daily report."""
+    actor.require(Perm.EVENTS_READ)
+    reported, settled = repository.field_work(session, actor.scope, user_ids, start, end)
+    by_reporter: dict[int, list[datetime]] = {}
+    by_settler: dict[int, list[datetime]] = {}
+    for user_id, at in reported:
+        by_reporter.setdefault(user_id, []).append(at)
+    for user_id, at in settled:
+        by_settler.setdefault(user_id, []).append(at)
+    return FieldWork(by_reporter, by_settler)

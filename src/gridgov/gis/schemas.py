@@ -37,9 +37,9 @@ class WorkerNearby(BaseModel):
     grid_code: str
     grid_name: str
     duty: str
-    on_duty: bool | None = Field(description="None: unknown (no patrol data yet)")
+    on_duty: bool | None = Field(description="None: unknown (the reader may not see duty)")
     on_duty_label: str
-    position_source: Literal["event", "grid"]
+    position_source: Literal["gps", "event", "grid"]
     position_label: str
     lon: float
     lat: float
@@ -187,7 +187,7 @@ class WorkerPopup(BaseModel):
     duty: str
     on_duty: bool | None
     on_duty_label: str
-    position_source: Literal["event", "grid"]
+    position_source: Literal["gps", "event", "grid"]
     position_label: str
     last_seen_at: datetime | None
     lon: float

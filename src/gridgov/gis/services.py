@@ -7,7 +7,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import shapely
@@ -45,6 +45,7 @@ from gridgov.kit.errors import InvalidInput, NotFound
 from gridgov.kit.geojson import as_dict, loads, parse_polygon
 from gridgov.kit.pagination import PageParams
 from gridgov.orgs.models import ORG_KIND_LABELS, OrgKind
+from gridgov.patrol import services as patrol
 from gridgov.regions import services as regions
 from gridgov.regions.models import SPECIAL_GRID_KIND_LABELS, Region, RegionLevel, SpecialGridKind
 from gridgov.registry import services as registry
@@ -179,12 +180,16 @@ class WorkerPosition:
     grid_names: list[str]
     lon: float
     lat: float
-    source: str  # "event": their latest own report; "grid": their grid's centre
+    # "gps": their latest GPS fix (patrol); "event": their latest own report; "grid": their
+    # grid's centre
+    source: str
     last_seen_at: datetime | None
-    on_duty: bool | None  # None: unknown until patrol data exists
+    on_duty: bool | None  # None: unknown (the reader may not see duty)
 
     @property
     def position_label(self) -> str:
+        if self.source == "gps":
+            return "GPS定位"
         if self.source == "event":
             return "最近上报位置"
         return "网格位置（非GPS）"
@@ -192,29 +197,39 @@ class WorkerPosition:
     @property
     def on_duty_label(self) -> str:
         if self.on_duty is None:
-            return "未知（暂无巡查数据）"
+            return "未知"
         return "在岗" if self.on_duty else "离岗"
 
 
 def worker_positions(session: Session, rows: list[Any], *, actor: Actor) -> list[WorkerPosition]:
-    """Where each grid worker is believed to be: the one seam that patrol tracks (issue #7)
-    replace with the latest GPS fix and a real on-duty flag.
-
-    Today: the point of the worker's most recent own report if there is one, else the centre
-    of their (first) grid, labelled as such; on duty is unknown."""
+    """Where each grid worker is: their latest GPS fix and duty from patrol tracks, for
+    readers who may follow workers (workers.read) and for the workers themselves; otherwise,
+    and for workers with no fix yet, the point of their most recent own report, else the
+    centre of their (first) grid, labelled as such."""
     by_user: dict[int, list[Any]] = {}
     for row in rows:
         by_user.setdefault(row[0], []).append(row)
+    fixes: dict[int, patrol.WorkerFix] | None = None
+    if patrol.can_read_positions(actor):
+        found = patrol.latest_positions(session, actor=actor, user_ids=list(by_user))
+        fixes = {f.user_id: f for f in found}
+    unfixed = [u for u in by_user if fixes is None or fixes.get(u) is None or fixes[u].lon is None]
     reports = (
-        repository.latest_reports(session, actor.scope, list(by_user))
+        repository.latest_reports(session, actor.scope, unfixed)
         if actor.can(Perm.EVENTS_READ)
         else {}
     )
     positions: list[WorkerPosition] = []
     for user_id, assigned in by_user.items():
         first = assigned[0]
+        fix = fixes.get(user_id) if fixes is not None else None
         report = reports.get(user_id)
-        lon, lat = (report[0], report[1]) if report else (first[7], first[8])
+        if fix is not None and fix.lon is not None and fix.lat is not None:
+            lon, lat, source, seen = fix.lon, fix.lat, "gps", fix.last_seen_at or fix.fix_at
+        elif report:
+            lon, lat, source, seen = report[0], report[1], "event", report[2]
+        else:
+            lon, lat, source, seen = first[7], first[8], "grid", None
         positions.append(
             WorkerPosition(
                 user_id=user_id,
@@ -225,12 +240,16 @@ def worker_positions(session: Session, rows: list[Any], *, actor: Actor) -> list
                 grid_names=[r[5] for r in assigned],
                 lon=lon,
                 lat=lat,
-                source="event" if report else "grid",
-                last_seen_at=report[2] if report else None,
-                on_duty=None,
+                source=source,
+                last_seen_at=seen,
+                on_duty=None if fixes is None else bool(fix and fix.on_duty),
             )
         )
     return positions
+
+
+def _source(source: str) -> Literal["gps", "event", "grid"]:
+    return "gps" if source == "gps" else "event" if source == "event" else "grid"
 
 
 def grid_workers(
@@ -482,7 +501,7 @@ def worker_popup(session: Session, user_id: int, *, actor: Actor) -> WorkerPopup
         duty=w.duty,
         on_duty=w.on_duty,
         on_duty_label=w.on_duty_label,
-        position_source="event" if w.source == "event" else "grid",
+        position_source=_source(w.source),
         position_label=w.position_label,
         last_seen_at=w.last_seen_at,
         lon=w.lon,
@@ -667,7 +686,7 @@ def _resources(
                     duty=w.duty,
                     on_duty=w.on_duty,
                     on_duty_label=w.on_duty_label,
-                    position_source="event" if w.source == "event" else "grid",
+                    position_source=_source(w.source),
                     position_label=w.position_label,
                     lon=w.lon,
                     lat=w.lat,

@@ -16,6 +16,8 @@ from gridgov.media import files, services
 from gridgov.media.receive import FIELD, receive_upload
 from gridgov.media.schemas import MediaOut
 from gridgov.mediation import services as mediation
+from gridgov.tasks import services as tasks
+from gridgov.visits import services as visits
 
 router = APIRouter(prefix="/api/v1", tags=["media"])
 
@@ -28,10 +30,20 @@ def _dispute_readable(session: Session, dispute_id: int, actor: Actor) -> None:
     mediation.get_dispute(session, dispute_id, actor=actor)
 
 
+def _visit_readable(session: Session, visit_id: int, actor: Actor) -> None:
+    visits.get_visit(session, visit_id, actor=actor)
+
+
+def _task_result_readable(session: Session, assignment_id: int, actor: Actor) -> None:
+    tasks.get_assignment(session, assignment_id, actor=actor)
+
+
 # How each kind of subject decides who may read the files attached to it.
 SUBJECTS: dict[str, services.SubjectCheck] = {
     events.SUBJECT: _event_readable,
     mediation.SUBJECT: _dispute_readable,
+    visits.SUBJECT: _visit_readable,
+    tasks.SUBJECT: _task_result_readable,
 }
 
 UPLOAD_BODY: dict[str, Any] = {

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     Select,
     Text,
+    and_,
     bindparam,
     cast,
     extract,
@@ -154,6 +155,51 @@ def list_households(
     return fetch_page(session, stmt, page, Household.id)
 
 
+def household_paths(
+    session: Session,
+    scope: Scope,
+    *,
+    region_paths: Sequence[str] = (),
+    household_ids: Sequence[int] = (),
+) -> list[tuple[int, str]]:
+    """(id, grid path) of the households under any of ``region_paths`` or among
+    ``household_ids``, in id order."""
+    base = apply_scope(
+        select(Household.id, Household.region_path), scope, region_path=Household.region_path
+    )
+    found: dict[int, str] = {}
+    if region_paths:
+        stmt = base.where(or_(*(path_prefix(Household.region_path, p) for p in region_paths)))
+        found.update((int(i), str(p)) for i, p in session.execute(stmt))
+    ids = sorted(set(household_ids))
+    for start in range(0, len(ids), 5_000):
+        stmt = base.where(Household.id.in_(ids[start : start + 5_000]))
+        found.update((int(i), str(p)) for i, p in session.execute(stmt))
+    return sorted(found.items())
+
+
+def households_by_ids(
+    session: Session, scope: Scope, household_ids: Sequence[int]
+) -> dict[int, Household]:
+    if not household_ids:
+        return {}
+    stmt = _located(Household, scope).where(Household.id.in_(set(household_ids)))
+    return {h.id: h for h in session.scalars(stmt)}
+
+
+def member_counts(session: Session, scope: Scope, household_ids: Sequence[int]) -> dict[int, int]:
+    if not household_ids:
+        return {}
+    stmt = (
+        apply_scope(
+            select(Person.household_id, func.count()), scope, region_path=Person.region_path
+        )
+        .where(Person.household_id.in_(set(household_ids)))
+        .group_by(Person.household_id)
+    )
+    return {int(h): int(n) for h, n in session.execute(stmt) if h is not None}
+
+
 def get_special_group(session: Session, scope: Scope, member_id: int) -> SpecialGroupMember | None:
     stmt = _located(SpecialGroupMember, scope).where(SpecialGroupMember.id == member_id)
     return session.scalars(stmt).first()
@@ -183,6 +229,38 @@ def list_special_groups(
             )
         )
     return fetch_page(session, stmt, page, SpecialGroupMember.id)
+
+
+def special_groups_due(
+    session: Session, scope: Scope, *, region_path: str | None, at: datetime, limit: int
+) -> list[SpecialGroupMember]:
+    """Members never visited or last visited more than their own interval before ``at``. The
+    intervals are few (one per group type), so "due" is one OR over them, exact in SQL."""
+    members = _in_region(_located(SpecialGroupMember, scope), SpecialGroupMember, region_path)
+    intervals = session.scalars(
+        members.with_only_columns(SpecialGroupMember.visit_every_days).distinct()
+    ).all()
+    due: list[Any] = [SpecialGroupMember.last_visit_at.is_(None)]
+    due += [
+        and_(
+            SpecialGroupMember.visit_every_days == days,
+            SpecialGroupMember.last_visit_at < at - timedelta(days=days),
+        )
+        for days in intervals
+    ]
+    stmt = members.where(or_(*due)).order_by(SpecialGroupMember.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def households_of(
+    session: Session, scope: Scope, person_ids: Sequence[int]
+) -> dict[int, int | None]:
+    if not person_ids:
+        return {}
+    stmt = apply_scope(
+        select(Person.id, Person.household_id), scope, region_path=Person.region_path
+    ).where(Person.id.in_(person_ids))
+    return {pid: household for pid, household in session.execute(stmt)}
 
 
 def names_of(session: Session, scope: Scope, person_ids: Sequence[int]) -> dict[int, str]:

@@ -368,3 +368,7 @@ class SpecialGroupUpdate(BaseModel):
     responsible_user_id: int | None = None
     note: str | None = Field(default=None, max_length=2000)
     visited_now: bool = Field(default=False, description="record a visit made just now")
+    visited_at: datetime | None = Field(
+        default=None,
+        description="record a visit made at this moment (a later visit already recorded wins)",
+    )

@@ -409,6 +409,55 @@ def members(session: Session, household: Household, *, actor: Actor) -> list[Per
     return repository.members_of(session, actor.scope, household.id)
 
 
+def household_paths(
+    session: Session,
+    *,
+    actor: Actor,
+    region_paths: list[str] | None = None,
+    household_ids: list[int] | None = None,
+) -> list[tuple[int, str]]:
+    """(id, grid path) of the households in the actor's scope under ``region_paths`` or among
+    ``household_ids`` (campaigns pick their targets with it)."""
+    actor.require(Perm.PERSONS_READ)
+    return repository.household_paths(
+        session,
+        actor.scope,
+        region_paths=region_paths or (),
+        household_ids=household_ids or (),
+    )
+
+
+@dataclass(frozen=True)
+class HouseholdBrief:
+    id: int
+    code: str
+    region_path: str
+    address: str  # masked like every address of a resident
+    members: int
+
+
+def household_briefs(
+    session: Session, household_ids: list[int], *, actor: Actor
+) -> dict[int, HouseholdBrief]:
+    """Code, masked address and member count of the households in the actor's scope."""
+    actor.require(Perm.PERSONS_READ)
+    households = repository.households_by_ids(session, actor.scope, household_ids)
+    addresses = _masked_addresses(
+        session, [h.house_id for h in households.values() if h.house_id is not None], actor
+    )
+    counts = repository.member_counts(session, actor.scope, list(households))
+    return {
+        h.id: HouseholdBrief(
+            id=h.id,
+            code=h.code,
+            region_path=h.region_path,
+            address=addresses.get(h.house_id, "") if h.house_id is not None else "",
+            members=counts.get(h.id, 0),
+        )
+        for h in households.values()
+    }
+
+
 def list_special_groups(
     session: Session,
     *,
@@ -432,10 +481,37 @@ def list_special_groups(
     return rows, total
 
 
+# A phone's clock may run a little ahead of the server's.
+VISIT_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def special_groups_due(
+    session: Session, *, actor: Actor, region_code: str | None = None, limit: int = 20_000
+) -> list[SpecialGroupMember]:
+    """Members in scope whose next visit is due (never visited, or the last visit is older
+    than their interval), at most ``limit``, in no particular order."""
+    actor.require(Perm.PERSONS_READ)
+    return repository.special_groups_due(
+        session,
+        actor.scope,
+        region_path=_region_path(session, region_code, actor),
+        at=now(),
+        limit=limit,
+    )
+
+
 def visit_due(member: SpecialGroupMember) -> bool:
     if member.last_visit_at is None:
         return True
     return member.last_visit_at + timedelta(days=member.visit_every_days) < now()
+
+
+def households_of_persons(
+    session: Session, person_ids: list[int], *, actor: Actor
+) -> dict[int, int | None]:
+    """Each person's household id, for those in scope."""
+    actor.require(Perm.PERSONS_READ)
+    return repository.households_of(session, actor.scope, person_ids)
 
 
 def person_names(session: Session, person_ids: list[int], *, actor: Actor) -> dict[int, str]:
@@ -702,13 +778,20 @@ def update_special_group(
 ) -> SpecialGroupMember:
     actor.require(Perm.PERSONS_WRITE)
     member = get_special_group(session, member_id, actor=actor)
-    values: dict[str, Any] = data.model_dump(exclude_none=True, exclude={"visited_now"})
+    values: dict[str, Any] = data.model_dump(
+        exclude_none=True, exclude={"visited_now", "visited_at"}
+    )
     if data.responsible_user_id is not None:
         worker = accounts.get_user(session, data.responsible_user_id, actor=actor)
         if worker.role != Role.GRID_WORKER:
             raise InvalidInput("责任人必须是网格员", code="not_a_grid_worker")
     if data.visited_now:
         values["last_visit_at"] = now()
+    elif data.visited_at is not None:
+        if data.visited_at > now() + VISIT_CLOCK_SKEW:
+            raise InvalidInput("走访时间不能晚于当前时间", code="visit_in_future")
+        if member.last_visit_at is None or data.visited_at > member.last_visit_at:
+            values["last_visit_at"] = data.visited_at
     saved: SpecialGroupMember = save_changes(
         session,
         member,

@@ -14,14 +14,19 @@ from gridgov.db import unit_of_work
 from gridgov.regions.models import Region
 from gridgov.seed import (
     accounts,
+    analytics,
+    campaigns,
     events,
     history,
     mediation,
     networks,
     orgs,
+    patrol,
     regions,
     registry,
     routing,
+    tasks,
+    visits,
 )
 from gridgov.seed.context import Progress, SeedContext, Tier
 
@@ -36,6 +41,11 @@ GENERATORS: tuple[tuple[str, Callable[[SeedContext], None]], ...] = (
     ("routing", routing.generate),
     ("history", history.generate),
     ("mediation", mediation.generate),
+    ("patrol", patrol.generate),
+    ("campaigns", campaigns.generate),
+    ("visits", visits.generate),
+    ("tasks", tasks.generate),
+    ("analytics", analytics.generate),
 )
 
 

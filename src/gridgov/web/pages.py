@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gridgov.accounts import services as accounts
+from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import ROLE_LABELS, Perm, Role
 from gridgov.audit import services as audit
 from gridgov.http import (
@@ -40,6 +41,14 @@ class Module:
     url: str
     description: str
     permission: Perm | None
+    # Area views (statistics over a region or department) mean nothing to accounts that see
+    # only their own rows (citizens, social participants), though they may read cases.
+    area_only: bool = False
+
+    def offered_to(self, actor: Actor) -> bool:
+        if self.permission is not None and not actor.can(self.permission):
+            return False
+        return not (self.area_only and actor.scope.owner_id is not None)
 
 
 # The home page lists the modules that exist and that the account may open; features add theirs.
@@ -49,12 +58,26 @@ MODULES: list[Module] = [
     Module("事件办理", "/events", "上报、受理、派遣、处置、核查、结案与评价", Perm.EVENTS_READ),
     Module("纠纷调处", "/disputes", "矛盾纠纷登记、调解、协议书、回访与预警", Perm.DISPUTES_READ),
     Module(
+        "分析研判",
+        "/analytics",
+        "结案率、按期结案率、自办结率等指标与趋势、分类、区域、办结层级，数字可下钻到案件",
+        Perm.EVENTS_READ,
+        area_only=True,
+    ),
+    Module("任务下发", "/tasks", "向网格员和社会力量下发任务，跟踪接收与完成进度", Perm.TASKS_READ),
+    Module(
         "GIS一张图",
         "/map",
         "网格、楼栋、部件、监控、网格员与事件；框选查看资源与影响",
         Perm.REGIONS_READ,
     ),
     Module("多网融合", "/networks", "专业网格叠加、缺口与一格多员", Perm.NETWORKS_READ),
+    Module(
+        "网格员管理",
+        "/workers",
+        "花名册、在岗状态、实时位置、轨迹回放与工作日报",
+        Perm.WORKERS_READ,
+    ),
     Module("信息汇聚", "/registry", "各类城市资源的数量、更新、质量与增长", Perm.REGISTRY_READ),
     Module(
         "实有人口",
@@ -81,8 +104,21 @@ MODULES: list[Module] = [
         "分拨规则、文本模型、自动转办效果与模拟回放",
         Perm.ROUTING_WRITE,
     ),
+    Module(
+        "专项排查",
+        "/campaigns",
+        "疫情防控入户排查等专项排查：排查表、逐户填报、按网格和社区的进度与统计",
+        Perm.CAMPAIGNS_READ,
+    ),
     Module("Open311 接口密钥", "/admin/open311", "外部系统交换案件的密钥与限流", Perm.OPEN311_KEYS),
     Module("群众上报", "/m/citizen/", "公众版：拍照上报、我的上报、评价", None),
+    Module(
+        "网格员助手",
+        "/m/worker/",
+        "手机版：巡查、上报、自办结、走访、任务（可离线）",
+        Perm.PATROL_REPORT,
+    ),
+    Module("视频调度", "/calls", "与网格员视频通话：在线状态、呼叫与通话记录", Perm.CALLS_MAKE),
     Module("接口文档", "/docs", "OpenAPI 接口说明（/openapi.json）", None),
 ]
 
@@ -144,7 +180,7 @@ def home(request: Request, session: SessionDep, actor: OptionalActorDep) -> Resp
         if actor.can(Perm.REGIONS_READ)
         else []
     )
-    modules = [m for m in MODULES if m.permission is None or actor.can(m.permission)]
+    modules = [m for m in MODULES if m.offered_to(actor)]
     return render(
         request,
         "home.html",

@@ -34,6 +34,7 @@ from pydantic_core import ErrorDetails
 
 from gridgov.accounts.permissions import Perm, Role
 from gridgov.kit.errors import InvalidInput
+from gridgov.kit.validation import describe_error
 
 NAME = r"^[a-z][a-z0-9_]{0,39}$"
 # A transition whose target is SAME records an act (a supervision card, an instruction)
@@ -219,42 +220,5 @@ def _walk(start: str, edges: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-_ERROR_MESSAGES = {
-    "missing": "缺少必填项",
-    "extra_forbidden": "不认识的字段（请检查拼写）",
-    "string_type": "应为文字",
-    "string_too_short": "不能为空",
-    "string_too_long": "太长",
-    "string_pattern_mismatch": "只能用小写字母、数字和下划线，以字母开头",
-    "bool_type": "应为 true 或 false",
-    "bool_parsing": "应为 true 或 false",
-    "float_type": "应为数字",
-    "float_parsing": "应为数字",
-    "int_type": "应为整数",
-    "list_type": "应为列表",
-    "dict_type": "应为对象",
-    "model_type": "应为对象",
-    "too_short": "至少需要一项",
-    "greater_than": "必须大于 {gt}",
-    "less_than_equal": "不能超过 {le}",
-    "literal_error": "只能是 {expected}",
-}
-
-
 def _format_error(error: ErrorDetails) -> str:
-    """A pydantic error as a Chinese line naming where it is: ``transitions[2].levels[0]：…``."""
-    where = ""
-    for part in error["loc"]:
-        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-    template = _ERROR_MESSAGES.get(error["type"])
-    if template is None:
-        message = f"格式不正确（{error['msg']}）"
-    else:
-        message = template.format(**{k: _ctx(v) for k, v in (error.get("ctx") or {}).items()})
-    return f"{where or '流程定义'}：{message}"
-
-
-def _ctx(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value).replace("' or '", "'、'").replace("', '", "'、'")
+    return describe_error(error, "流程定义")

@@ -5,6 +5,15 @@
 import * as maplibregl from "/static/vendor/maplibre-gl-6.17.0/maplibre-gl.mjs";
 
 const config = JSON.parse(document.getElementById("gis-config").textContent);
+
+// Video calls (call.js): a worker's popup offers 视频通话 to accounts that may call.
+let callsReady = false;
+fetch("/api/v1/calls/config", { credentials: "same-origin" }).then(async (response) => {
+  if (!response.ok) return;
+  const { initCalls } = await import("/static/js/call.js");
+  initCalls();
+  callsReady = true;
+}).catch(() => {});
 const csrf = document.querySelector('input[name="csrf_token"]')?.value ?? "";
 const origin = window.location.origin;
 
@@ -293,7 +302,9 @@ const POPUPS = {
     ["网格", escapeHtml(p.grids.join("、"))], ["职务", escapeHtml(p.duty)],
     ["在岗", escapeHtml(p.on_duty_label)], ["位置", escapeHtml(p.position_label)],
     ["最后出现", p.last_seen_at ? escapeHtml(formatTime(p.last_seen_at)) : "未知"],
-  ]),
+  ]) + (callsReady
+    ? `<p><button type="button" data-call-user="${p.user_id}" data-call-name="${escapeHtml(p.name)}">视频通话</button></p>`
+    : ""),
   cameras: (p) => `<h4>${escapeHtml(p.name)}</h4>` + dl([
     ["编号", escapeHtml(p.code)], ["状态", escapeHtml(p.status_label)],
     ["视频流", `<a href="${escapeHtml(p.stream_url)}" target="_blank" rel="noopener">打开视频流</a>`],

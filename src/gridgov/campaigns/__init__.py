@@ -1,0 +1,1 @@
+"""专项排查: campaigns with admin-defined forms that grid workers fill per household."""

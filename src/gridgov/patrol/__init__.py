@@ -1,0 +1,1 @@
+"""Patrol tracks (巡查轨迹): GPS fixes, track statistics, live positions and duty."""
