@@ -36,6 +36,7 @@ from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import Scope
+from gridgov.app import tune_for_serving
 from gridgov.config import Settings
 from gridgov.db import make_engine, session_factory
 from gridgov.events.models import Event
@@ -262,6 +263,8 @@ def main() -> None:
         help="run the city part on a throwaway PostgreSQL database made with this admin URL",
     )
     args = parser.parse_args()
+    # Timed in process, so with the interpreter settings of `gridgov serve`.
+    tune_for_serving()
     if args.city_only:
         city(args.city_components, args.seed, args.city_pg_admin_url or None)
         return
