@@ -8,15 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from gridgov.accounts import services as accounts
-from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm
-from gridgov.http import OptionalActorDep, SessionDep, check_csrf, client_ip
+from gridgov.http import OptionalActorDep, SessionDep
 from gridgov.kit.errors import AppError
 from gridgov.open311 import services as open311
 from gridgov.open311.schemas import KeyIn
 from gridgov.web import STATIC_DIR
-from gridgov.web.rendering import login_redirect, render
+from gridgov.web.rendering import form_actor, login_redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,17 +64,6 @@ def service_worker() -> Response:
     )
 
 
-def _form_actor(request: Request, session: SessionDep, csrf: str) -> Actor | None:
-    """The page session's account for a plain form post, whose CSRF token is a form field
-    (the API's cookie check wants it in a header)."""
-    check_csrf(request, csrf)
-    user_id = request.session.get("user_id")
-    if user_id is None:
-        return None
-    user = accounts.user_for_token(session, int(user_id))
-    return accounts.actor_for(session, user, client_ip=client_ip(request))
-
-
 def _keys_page(
     request: Request, session: SessionDep, actor: OptionalActorDep, **context: Any
 ) -> Response:
@@ -100,7 +87,7 @@ def create_key(
     requests_per_minute: Annotated[int, Form()] = 60,
     contact: Annotated[str, Form()] = "",
 ) -> Response:
-    actor = _form_actor(request, session, csrf_token)
+    actor = form_actor(request, session, csrf_token)
     if actor is None:
         return login_redirect(request)
     actor.require(Perm.OPEN311_KEYS)
@@ -121,7 +108,7 @@ def revoke_key(
     session: SessionDep,
     csrf_token: Annotated[str, Form()],
 ) -> Response:
-    actor = _form_actor(request, session, csrf_token)
+    actor = form_actor(request, session, csrf_token)
     if actor is None:
         return login_redirect(request)
     open311.revoke_key(session, key_id, actor=actor)

@@ -8,10 +8,13 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
+from gridgov.accounts import services as accounts
+from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import ROLE_LABELS
 from gridgov.config import get_settings
-from gridgov.http import csrf_token
+from gridgov.http import check_csrf, client_ip, csrf_token
 from gridgov.kit.clock import format_local
 from gridgov.orgs.models import ORG_KIND_LABELS
 from gridgov.regions.models import LEVEL_LABELS, SPECIAL_GRID_KIND_LABELS
@@ -27,6 +30,17 @@ templates.env.globals.update(
 )
 
 PAGE_SIZE = 50
+
+
+def form_actor(request: Request, session: Session, csrf: str) -> Actor | None:
+    """The page session's account for a plain form post, whose CSRF token is a form field
+    (the API's cookie check wants it in a header); None when nobody is signed in."""
+    check_csrf(request, csrf)
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return None
+    user = accounts.user_for_token(session, int(user_id))
+    return accounts.actor_for(session, user, client_ip=client_ip(request))
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
