@@ -276,6 +276,20 @@ def scope_roots(session: Session, *, actor: Actor) -> list[Region]:
     return repository.get_many_by_code(session, actor.scope, codes)
 
 
+def scope_bounds(session: Session, *, actor: Actor) -> list[float] | None:
+    """[west, south, east, north] around the actor's scope roots (where a map opens), or None
+    when there are none."""
+    roots = scope_roots(session, actor=actor)
+    if not roots:
+        return None
+    return [
+        min(r.min_lon for r in roots),
+        min(r.min_lat for r in roots),
+        max(r.max_lon for r in roots),
+        max(r.max_lat for r in roots),
+    ]
+
+
 def point_hit(session: Session, lon: float, lat: float) -> PointHit | None:
     """Where a reported point lies, for intake from anyone (a citizen may report anywhere in
     the district; what they learn is only the grid of their own report)."""

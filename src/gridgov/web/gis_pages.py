@@ -23,17 +23,7 @@ def map_page(
     if actor is None:
         return login_redirect(request)
     actor.require(Perm.REGIONS_READ)
-    roots = regions.scope_roots(session, actor=actor)
-    bounds = (
-        [
-            min(r.min_lon for r in roots),
-            min(r.min_lat for r in roots),
-            max(r.max_lon for r in roots),
-            max(r.max_lat for r in roots),
-        ]
-        if roots
-        else None
-    )
+    bounds = regions.scope_bounds(session, actor=actor)
     categories = (
         [c for c in events.list_categories(session, actor=actor) if not c.parent_code]
         if actor.can(Perm.EVENTS_READ)

@@ -28,19 +28,6 @@ router = APIRouter(include_in_schema=False)
 GRID_DUTIES: tuple[str, ...] = get_args(AssignmentCreate.model_fields["duty"].annotation)
 
 
-def _bounds(session: SessionDep, actor: OptionalActorDep) -> list[float] | None:
-    assert actor is not None
-    roots = regions.scope_roots(session, actor=actor)
-    if not roots:
-        return None
-    return [
-        min(r.min_lon for r in roots),
-        min(r.min_lat for r in roots),
-        max(r.max_lon for r in roots),
-        max(r.max_lat for r in roots),
-    ]
-
-
 @router.get("/workers")
 def roster_page(
     request: Request,
@@ -70,7 +57,7 @@ def roster_page(
         workers=[v.out() for v in views],
         filters={"region_code": region_code or "", "on_duty": on_duty or "", "q": q or ""},
         pager=pager(request, page, total),
-        config={"mode": "roster", "bounds": _bounds(session, actor)},
+        config={"mode": "roster", "bounds": regions.scope_bounds(session, actor=actor)},
     )
 
 
@@ -113,7 +100,7 @@ def _worker_page(
         status_code=422 if error else 200,
         config={
             "mode": "track",
-            "bounds": _bounds(session, actor),
+            "bounds": regions.scope_bounds(session, actor=actor),
             "userId": user_id,
             "date": shown.isoformat(),
             "gridCodes": [g.code for g in view.grids],
