@@ -6,6 +6,14 @@ cases, and an incremental run after 1,000 cases changed.
     python bench/bench_analytics.py                       # SQLite, 1,000,000 cases
     python bench/bench_analytics.py --events 200000       # quicker
     python bench/bench_analytics.py --backend postgresql  # 5,000,000 cases (GRIDGOV_TEST_PG_URL)
+    python bench/bench_analytics.py --backend postgresql --keep   # write once, keep the database
+    python bench/bench_analytics.py --backend postgresql --reuse  # its cases again, new rollups
+    python bench/bench_analytics.py --backend postgresql --reuse --no-build  # queries only
+
+``--keep`` leaves the database (PostgreSQL: ``gridgov_bench_<events>``; SQLite: a file under
+the system temp directory) and puts back the cases the incremental step changed, so that
+``--reuse`` finds the same cases (regenerated from the same seed and end time for DuckDB),
+upgrades the schema and rebuilds the rollups with the current code.
 
 Target: every query under 100 ms p95. DuckDB runs only here (``pip install .[bench]``).
 Nothing needs the workflow tables: the synthetic cases carry their outcome in their own
@@ -15,6 +23,7 @@ columns (自办结/返工/升级 flags, which come from the timeline, stay zero)
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -27,7 +36,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, create_engine, select, text, update
+from sqlalchemy import Engine, create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
 from gridgov import schema
@@ -261,29 +270,79 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=60, help="random questions per kind")
     parser.add_argument("--streets", type=int, default=10)
     parser.add_argument("--changed", type=int, default=1_000)
+    parser.add_argument("--keep", action="store_true", help="keep the database for --reuse")
+    parser.add_argument("--reuse", action="store_true", help="the kept database's cases")
+    parser.add_argument("--no-build", action="store_true", help="with --reuse: keep the rollups")
     args = parser.parse_args()
     n = args.events or (1_000_000 if args.backend == "sqlite" else 5_000_000)
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"load average at start: {load} ({os.cpu_count()} cores)")
+    keep = args.keep or args.reuse
     with tempfile.TemporaryDirectory() as tmp:
-        name = f"gridgov_bench_{uuid.uuid4().hex[:8]}"
+        name = f"gridgov_bench_{n}" if keep else f"gridgov_bench_{uuid.uuid4().hex[:8]}"
+        kept = Path(tempfile.gettempdir()) / f"{name}.db"
         if args.backend == "sqlite":
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+            url = f"sqlite:///{kept if keep else Path(tmp) / 'bench.db'}"
+            if args.keep and not args.reuse:
+                kept.unlink(missing_ok=True)
         else:
             admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
+                if args.keep and not args.reuse:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                if not args.reuse:
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
             url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
         try:
             run(url, n, args, Path(tmp))
         finally:
-            if args.backend == "postgresql":
+            if args.backend == "postgresql" and not keep:
                 with admin.connect() as connection:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"load average at end: {load}")
+
+
+def _saved_end(engine: Engine) -> datetime | None:
+    """The end time the kept cases were generated with (a bench-only table)."""
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS bench_meta (body TEXT)"))
+        body = connection.scalar(text("SELECT body FROM bench_meta"))
+    return datetime.fromisoformat(json.loads(body)["end"]) if body else None
+
+
+def _save_end(engine: Engine, end: datetime) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS bench_meta (body TEXT)"))
+        connection.execute(text("DELETE FROM bench_meta"))
+        connection.execute(
+            text("INSERT INTO bench_meta (body) VALUES (:b)"),
+            {"b": json.dumps({"end": end.isoformat()})},
+        )
 
 
 def run(url: str, n: int, args: argparse.Namespace, tmp: Path) -> None:
     engine = make_engine(url)
-    schema.upgrade(engine)
+    if not (args.reuse and args.no_build):
+        schema.upgrade(engine)  # queries only: the kept schema as it is (older code may read)
     regions = territory(args.streets, 6, 4)
+    grids = [r["path"] for r in regions if r["level"] == "grid"]
+    end = _saved_end(engine) if args.reuse else None
+    if end is None:
+        end = datetime.now(UTC)
+        write_all(engine, regions, grids, n, end, args.streets)
+        _save_end(engine, end)
+        frame = synthetic_events(n, grids, list(range(1, 13)), end)
+    else:
+        frame = synthetic_events(n, grids, list(range(1, 13)), end)
+        print(f"{engine.dialect.name}: {n:,} cases reused (written {end:%Y-%m-%d %H:%M} UTC)")
+    measure(engine, regions, grids, frame, n, end, args)
+
+
+def write_all(
+    engine: Engine, regions: list[dict[str, Any]], grids: list[str], n: int, end: datetime,
+    streets: int,
+) -> None:  # fmt: skip
     session = session_factory(engine)()
     BulkWriter(session, Region).write(regions)
     departments = [
@@ -305,22 +364,32 @@ def run(url: str, n: int, args: argparse.Namespace, tmp: Path) -> None:
                 connection.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 10000000)")
                 )
-    grids = [r["path"] for r in regions if r["level"] == "grid"]
-    end = datetime.now(UTC)
     frame = synthetic_events(n, grids, list(range(1, 13)), end)
-    print(f"{engine.dialect.name}: {n:,} cases, {len(grids)} grids, {args.streets} streets")
+    print(f"{engine.dialect.name}: {n:,} cases, {len(grids)} grids, {streets} streets")
     print(f"  write cases            {write_events(engine, frame):8.1f} s")
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
+
+
+def measure(
+    engine: Engine,
+    regions: list[dict[str, Any]],
+    grids: list[str],
+    frame: pd.DataFrame,
+    n: int,
+    end: datetime,
+    args: argparse.Namespace,
+) -> None:
     system = Actor.system("bench")
-    with session_factory(engine)() as session:
-        report = services.rollup_full(session, actor=system)
-        session.commit()
-    print(
-        f"  build rollups (full)   {report.seconds:8.1f} s  ({report.daily_keys:,} daily, "
-        f"{report.monthly_keys:,} monthly rows)"
-    )
+    if not (args.reuse and args.no_build):
+        with session_factory(engine)() as session:
+            report = services.rollup_full(session, actor=system)
+            session.commit()
+        print(
+            f"  build rollups (full)   {report.seconds:8.1f} s  ({report.daily_keys:,} daily, "
+            f"{report.monthly_keys:,} monthly rows)"
+        )
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
@@ -394,17 +463,49 @@ def run(url: str, n: int, args: argparse.Namespace, tmp: Path) -> None:
     )
     session.close()
 
+    if args.reuse and args.no_build:
+        return  # queries only: the incremental step would leave the kept rollups stale
     # Incremental: close or reopen 1,000 cases, then one job run; first among the last 30
     # days' cases (what a job run every few minutes sees), then anywhere in the history.
     recent = max(args.changed, n * 30 // 1095)
+    with session_factory(engine)() as session:
+        newest = session.scalar(select(func.max(Event.updated_at)))
+    base = max(end, newest) if newest else end  # a kept database's restored cases are newer
+    changed: list[int] = []
     for label, pool, minutes in (("last 30 days", recent, 1), ("whole history", n, 30)):
-        picked = rng.choice(pool, args.changed, replace=False) + (n - pool) + 1
-        moment = end + timedelta(minutes=minutes)
-        seconds, inc = incremental(engine, [int(i) for i in picked], moment, system)
+        picked = [int(i) for i in rng.choice(pool, args.changed, replace=False) + (n - pool) + 1]
+        changed += picked
+        seconds, inc = incremental(engine, picked, base + timedelta(minutes=minutes), system)
         print(
             f"  incremental, {inc.cases:,} cases changed ({label}): {seconds * 1000:,.0f} ms "
             f"({inc.daily_keys:,} daily, {inc.monthly_keys:,} monthly keys recomputed)"
         )
+    if args.keep or args.reuse:
+        seconds = restore(engine, frame, sorted(set(changed)), base + timedelta(minutes=31))
+        print(f"  kept: changed cases put back, rollups caught up ({seconds:,.1f} s)")
+
+
+def restore(engine: Engine, frame: pd.DataFrame, ids: list[int], moment: datetime) -> float:
+    """Put the changed cases back as written (marked changed at ``moment``, so that one more
+    incremental run brings the kept rollups back in step with the cases)."""
+    rows = frame.set_index("id").loc[ids]
+    with engine.begin() as connection:
+        for event_id, row in rows.iterrows():
+            closed = None if pd.isna(row["closed"]) else row["closed"].to_pydatetime(warn=False)
+            connection.execute(
+                update(Event)
+                .where(Event.id == int(str(event_id)))
+                .values(status=row["status"], closed_at=closed, updated_at=moment)
+            )
+    clock.set_clock(lambda: moment)
+    try:
+        with session_factory(engine)() as session:
+            started = time.perf_counter()
+            services.rollup_incremental(session, actor=Actor.system("bench"))
+            session.commit()
+            return time.perf_counter() - started
+    finally:
+        clock.reset_clock()
 
 
 def incremental(

@@ -115,7 +115,8 @@ def bulk_history(url: str, total: int, seed: int) -> None:
             )
         )
         have = session.query(Event).count()
-    leaves = [code for code, _n, parent, *_ in CATEGORIES if parent]
+    leaves = [(code, name) for code, name, parent, *_ in CATEGORIES if parent]
+    places = ["小区门口", "菜市场旁", "学校附近", "主干道", "公园东侧", "河道沿线", "背街小巷"]
     statuses = (
         ["rated"] * 70
         + ["closed"] * 15
@@ -132,12 +133,13 @@ def bulk_history(url: str, total: int, seed: int) -> None:
             created = now - timedelta(minutes=rnd.randrange(3 * 365 * 24 * 60))
             status = rnd.choice(statuses)
             deadline = created + timedelta(hours=rnd.choice([8, 16, 24, 40, 72]))
+            category, name = rnd.choice(leaves)
             batch.append(
                 {
                     "code": f"H{n:09d}",
-                    "title": "历史事件",
+                    "title": f"{rnd.choice(places)}{name}",
                     "description": "",
-                    "category_code": rnd.choice(leaves),
+                    "category_code": category,
                     "source": rnd.choice(["citizen", "grid_worker", "hotline", "department"]),
                     "urgency": "normal",
                     "lon": lon,
@@ -237,6 +239,8 @@ def main() -> None:
             {"region_code": "370811006"},
             {"created_from": "2026-01-01T00:00:00Z", "created_to": "2026-02-01T00:00:00Z"},
             {"q": "SJ"},
+            {"q": "小区门口"},  # common words: the index gives many candidates
+            {"q": "无此内容"},  # nothing matches: the index answers at once
         ]
         for who in ("operator", "street_nanzhang"):
             by_query = list_timings(base, token(base, who, "bench-pass"), queries, rounds=5)

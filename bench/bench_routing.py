@@ -14,16 +14,19 @@ within-word character bigrams occur in that message (copies score ≥ 0.95, unre
 below ~0.6: the distribution is printed). What remains is honest "unseen" training data.
 
 Models, each trained on every fold's training rows:
-- final: `TextModel` (char 1–4-grams + jieba words, linear SVM, sigmoid calibration) on
-  raw + non-leaking segmented rows;
+- final: `TextModel` (char 1–4-grams + jieba words; the mean of a calibrated linear SVM and a
+  calibrated NB-SVM) on raw + non-leaking segmented rows;
 - raw-only: the same model on the raw training rows only;
+- svm-only (with --svm-only): the previous model, the calibrated linear SVM alone, on the same
+  rows as final (the paired comparison of the NB-SVM average);
 - baseline: plain char 1–3-gram TF-IDF + logistic regression (one-vs-rest) on raw +
   segmented rows.
 
 Then the CLI path once: fold 1 of the first seed written to temporary CSVs (raw rows with their
 `text` column, segmented rows with only `tokens`) and `gridgov routing benchmark` run on them.
 
-    python bench/bench_routing.py [--folds 5] [--seeds 1 2] [--skip-raw-only] [--data DIR]
+    python bench/bench_routing.py [--folds 5] [--seeds 1 2] [--skip-raw-only] [--svm-only]
+                                  [--skip-cli] [--data DIR]
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +160,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip-raw-only", action="store_true", help="skip the raw-only model")
     parser.add_argument("--skip-cli", action="store_true", help="skip the CLI run")
+    parser.add_argument(
+        "--svm-only", action="store_true", help="also measure the calibrated SVM alone"
+    )
     args = parser.parse_args()
     if not (args.data / RAW).is_file() or not (args.data / SEGMENTED).is_file():
         print(f"SKIP: the public complaints data is not at {args.data} (set GRIDGOV_SHARED_DATA)")
@@ -190,6 +197,9 @@ def main() -> None:
     }
     if not args.skip_raw_only:
         builders["raw-only"] = lambda x, y: TextModel(config).fit(x, y)
+    if args.svm_only:
+        svm_only = replace(config, classifier="svm")
+        builders["svm-only"] = lambda x, y: TextModel(svm_only).fit(x, y)
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in builders}
     first_fold: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     for seed in args.seeds:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from gridgov.alerts.models import Alert
 from gridgov.app import create_app
 from gridgov.campaigns.models import Campaign
 from gridgov.config import Settings
@@ -38,6 +39,7 @@ from gridgov.registry.models import (
     ResourceRecord,
     SpecialGroupMember,
 )
+from gridgov.reports.models import SavedView
 from gridgov.seed.context import Tier
 from gridgov.seed.runner import GENERATOR_NAMES, seed_database
 from gridgov.tasks.models import Task
@@ -65,6 +67,10 @@ ROW_PARAMS: dict[str, Any] = {
     "visit_id": Visit,
     "task_id": Task,
     "campaign_id": Campaign,
+    # Early-warning alerts; their routes name them {alert_id} under /api/v1/alerts/ (the
+    # cross-scope walker's path_value tells them from dispute alerts).
+    "early_alert_id": Alert,
+    "view_id": SavedView,
 }
 PG_ADMIN_URL = os.environ.get(
     "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

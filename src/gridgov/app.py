@@ -20,7 +20,9 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from gridgov import __version__
 from gridgov.accounts.api import router as accounts_router
+from gridgov.alerts.api import router as alerts_router
 from gridgov.analytics.api import router as analytics_router
+from gridgov.assessment.api import router as assessment_router
 from gridgov.audit.api import router as audit_router
 from gridgov.calls.api import router as calls_router
 from gridgov.calls.api import ws_router as calls_ws_router
@@ -32,8 +34,9 @@ from gridgov.events.api import router as events_router
 from gridgov.events.intake_api import router as intake_router
 from gridgov.gis.api import router as gis_router
 from gridgov.gis.api import tiles_router as gis_tiles_router
+from gridgov.insights.api import router as insights_router
 from gridgov.jobs import scheduler
-from gridgov.kit import pubsub
+from gridgov.kit import live, pubsub
 from gridgov.kit.errors import AppError
 from gridgov.media.api import router as media_router
 from gridgov.mediation.api import router as mediation_router
@@ -45,22 +48,29 @@ from gridgov.orgs.api import router as orgs_router
 from gridgov.patrol.api import router as patrol_router
 from gridgov.regions.api import router as regions_router
 from gridgov.registry.api import router as registry_router
+from gridgov.reports.api import router as reports_router
 from gridgov.routing.api import router as routing_router
+from gridgov.screens.api import router as screens_router
 from gridgov.tasks.api import router as tasks_router
 from gridgov.visits.api import router as visits_router
 from gridgov.web import STATIC_DIR
+from gridgov.web.alerts_pages import router as alerts_pages_router
 from gridgov.web.analytics_pages import router as analytics_pages_router
+from gridgov.web.assessment_pages import router as assessment_pages_router
 from gridgov.web.calls_pages import router as calls_pages_router
 from gridgov.web.campaigns_pages import router as campaigns_pages_router
 from gridgov.web.citizen_pages import router as citizen_pages_router
 from gridgov.web.events_pages import router as events_pages_router
 from gridgov.web.gis_pages import router as gis_pages_router
 from gridgov.web.hotline_pages import router as hotline_pages_router
+from gridgov.web.insights_pages import router as insights_pages_router
 from gridgov.web.mediation_pages import router as mediation_pages_router
 from gridgov.web.networks_pages import router as networks_pages_router
 from gridgov.web.pages import router as pages_router
 from gridgov.web.registry_pages import router as registry_pages_router
+from gridgov.web.reports_pages import router as reports_pages_router
 from gridgov.web.routing_pages import router as routing_pages_router
+from gridgov.web.screens_pages import router as screens_pages_router
 from gridgov.web.tasks_pages import router as tasks_pages_router
 from gridgov.web.workbench_pages import router as workbench_pages_router
 from gridgov.web.worker_pages import router as worker_pages_router
@@ -130,6 +140,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     # Live updates (video call signalling): in-process, or Redis shared by every process.
     app.state.realtime = pubsub.connect(settings.redis_url)
+    # Messages published after commit (new cases for the big screens) go out on it.
+    live.attach(engine, lambda: app.state.realtime.pubsub)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.effective_secret_key(),
@@ -221,7 +233,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         campaigns_router,
         patrol_router,
         workers_router,
+        insights_router,
         analytics_router,
+        assessment_router,
+        alerts_router,
+        reports_router,
+        screens_router,
         citizen_router,
         open311_router,
         open311_keys_router,
@@ -242,7 +259,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         citizen_pages_router,
         worker_pages_router,
         workers_pages_router,
+        insights_pages_router,
         analytics_pages_router,
+        assessment_pages_router,
+        alerts_pages_router,
+        reports_pages_router,
+        screens_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

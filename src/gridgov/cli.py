@@ -48,6 +48,8 @@ mediation_app = typer.Typer(help="矛盾纠纷调处", no_args_is_help=True)
 app.add_typer(mediation_app, name="mediation")
 analytics_app = typer.Typer(help="分析研判（统计汇总）", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics")
+alerts_app = typer.Typer(help="预警", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
 console = Console(stderr=True)
 
 # New cases per minute that `gridgov demo` simulates in the background.
@@ -488,6 +490,17 @@ def analytics_rollup(
         f"{report.mode}: {report.cases:,} cases, {report.daily_keys:,} daily and "
         f"{report.monthly_keys:,} monthly keys in {report.seconds:.2f} s"
     )
+
+
+@alerts_app.command("scan")
+def alerts_scan() -> None:
+    """Run the early-warning scan now (abnormal rises, recurrences, SLA risk, overdue visits)
+    and print what it found."""
+    from gridgov.alerts import services as alerts
+
+    with unit_of_work(get_engine()) as session:
+        report = alerts.scan(session, actor=Actor.system("cli"))
+    console.print(f"{report.summary()}（{report.seconds:.2f} s）")
 
 
 @events_app.command("import")

@@ -190,6 +190,56 @@ class Settings(BaseSettings):
         "the cases changed since its last run (0: never; `gridgov analytics rollup` still "
         "works).",
     )
+    alerts_scan_minutes: float = Field(
+        default=30,
+        ge=0,
+        description="How often the early-warning scan runs (abnormal rises, recurrences, SLA "
+        "risk, overdue visits; 0: never; `gridgov alerts scan` still works).",
+    )
+    alert_sensitivity: float = Field(
+        default=3.0,
+        gt=0,
+        description="Abnormal-rise threshold: how many standard deviations today's or the last "
+        "7 days' count of a category in a street or community must exceed the same window of "
+        "past weeks (lower: more alerts).",
+    )
+    alert_min_count: int = Field(
+        default=5,
+        ge=1,
+        description="An abnormal rise needs at least this many cases in the window (so 0 → 2 "
+        "is never an alert).",
+    )
+    alert_baseline_weeks: int = Field(
+        default=8,
+        ge=2,
+        le=52,
+        description="How many past weeks' same window the abnormal-rise baseline averages.",
+    )
+    alert_recurrence_count: int = Field(
+        default=3,
+        ge=2,
+        description="Reports of one category at one spot (or one city component) that make a "
+        "recurrence alert.",
+    )
+    alert_recurrence_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="The period within which repeated reports count as a recurrence.",
+    )
+    alert_recurrence_radius_m: float = Field(
+        default=50,
+        gt=0,
+        le=1000,
+        description="Reports within this many metres of a group's first report are the same spot.",
+    )
+    alert_sla_threshold: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="An open case is flagged at risk of breaching its deadline when the "
+        "predicted probability of closing late reaches this.",
+    )
     jobs: str = Field(
         default="inprocess",
         pattern="^(inprocess|off)$",

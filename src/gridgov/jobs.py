@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
+from gridgov.alerts import services as alerts
 from gridgov.analytics import services as analytics
+from gridgov.assessment import services as assessment
 from gridgov.calls import services as calls
 from gridgov.config import get_settings
 from gridgov.db import unit_of_work
@@ -139,6 +141,34 @@ def analytics_rollup(engine: Engine) -> analytics.RollupReport:
     return report
 
 
+def alerts_scan(engine: Engine) -> alerts.ScanReport:
+    """Early warning: abnormal rises, recurrences, SLA risk, overdue visits (after the
+    rollup job in the list, so it reads fresh counts)."""
+    with unit_of_work(engine) as session:
+        report = alerts.scan(session, actor=Actor.system("alerts-scan"))
+    if any(report.created.values()) or report.closed:
+        log.info("Alerts scan: %s (%.2f s)", report.summary(), report.seconds)
+    return report
+
+
+def _alerts_jobs(engine: Engine) -> list[Job]:
+    minutes = get_settings().alerts_scan_minutes
+    if minutes <= 0:
+        return []
+    return [Job("alerts_scan", timedelta(minutes=minutes), lambda: alerts_scan(engine))]
+
+
+def assessment_snapshot(engine: Engine) -> int:
+    """From the 1st of a month: freeze last month's scores of every active assessment scheme
+    not frozen yet (idempotent; runs hourly so a missed 1st is caught up)."""
+    with unit_of_work(engine) as session:
+        frozen = assessment.freeze_due(session, actor=Actor.system("assessment-snapshot"))
+    made = [f for f in frozen if f.created]
+    if made:
+        log.info("Assessment: %d schemes frozen for %s", len(made), made[0].snapshot.month)
+    return len(made)
+
+
 def _analytics_jobs(engine: Engine) -> list[Job]:
     minutes = get_settings().analytics_rollup_minutes
     if minutes <= 0:
@@ -156,6 +186,8 @@ def scheduler(engine: Engine) -> Scheduler:
             Job("patrol_housekeeping", timedelta(minutes=10), lambda: patrol_housekeeping(engine)),
             Job("task_reminders", timedelta(minutes=10), lambda: task_reminders(engine)),
             *_analytics_jobs(engine),
+            *_alerts_jobs(engine),
+            Job("assessment_snapshot", timedelta(hours=1), lambda: assessment_snapshot(engine)),
         ]
     )
 

@@ -219,8 +219,16 @@ def path_value(name: str, path: str, foreign: Foreign) -> list[Any]:
         # The KPI library is district-wide; what must not leak are the other street's figures
         # and the cases behind them.
         return ["closure_rate", "self_settle_rate"]
+    if name == "screen":
+        # The big screens are views over the reader's area; what must not leak is the other
+        # street's figures, cases and names in them.
+        return ["aggregation", "events", "mediation", "warning", "performance"]
     if name == "form_id":
         return [1]  # campaign forms are district-wide configuration, written by admins only
+    if name == "scheme_code":
+        # Assessment schemes are district-wide configuration (admins and leaders write them);
+        # what must not leak are the other street's scores.
+        return ["community_monthly", "worker_monthly"]
     if name == "layer":
         if path.startswith("/tiles/"):
             return ["components", "buildings", "events"]
@@ -229,6 +237,10 @@ def path_value(name: str, path: str, foreign: Foreign) -> list[Any]:
         # The map tile over the other street's grid.
         x, y = lonlat_to_tile(foreign.point.x, foreign.point.y, 15)
         return [{"z": 15, "x": x, "y": y}[name]]
+    if name == "alert_id" and path.startswith("/api/v1/alerts/"):
+        # Early-warning alerts, not dispute alerts: the other street's (the demo's scan raises
+        # some there; id 1 otherwise).
+        return foreign.row_ids["early_alert_id"] or [1]
     if name in foreign.row_ids:
         values = foreign.row_ids[name]
         assert values, f"the demo district seeds no {name} in the foreign street"

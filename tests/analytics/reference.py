@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from gridgov.analytics.models import DailyRollup
+from gridgov.analytics.models import DailyRollup, NodeDailyRollup, TotalRollup
 from gridgov.events.models import Event
 from gridgov.workflow.models import WorkflowStep
 
@@ -136,3 +136,62 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     for name in counters:
         differs |= merged[f"{name}_a"] != merged[f"{name}_b"]
     return merged[differs]
+
+
+def _grid_rows(engine: Engine) -> pd.DataFrame:
+    """The grid daily rows with every ancestor, all counters."""
+    with Session(engine) as session:
+        rows = session.scalars(select(DailyRollup)).all()
+        columns = [c.name for c in DailyRollup.__table__.columns]
+        frame = pd.DataFrame([{k: getattr(r, k) for k in columns} for r in rows])
+    return frame
+
+
+def _rows(engine: Engine, model: Any) -> pd.DataFrame:
+    with Session(engine) as session:
+        rows = session.scalars(select(model)).all()
+        columns = [c.name for c in model.__table__.columns]
+        return pd.DataFrame([{k: getattr(r, k) for k in columns} for r in rows])
+
+
+def node_differences(engine: Engine) -> list[str]:
+    """Where the nodes' daily rows and the totals differ from sums of the grid daily rows:
+    every node's (day, category, source) rows, every node's day and month totals (empty
+    when all equal)."""
+    grids = _grid_rows(engine)
+    counters = [c for c in grids.columns if c not in _NOT_COUNTERS]
+    nodes = _rows(engine, NodeDailyRollup)
+    totals = _rows(engine, TotalRollup)
+    problems: list[str] = []
+
+    def compare(name: str, expected: pd.DataFrame, got: pd.DataFrame, keys: list[str]) -> None:
+        expected = expected.groupby(keys)[counters].sum().astype("int64").sort_index()
+        got = got.set_index(keys)[counters].astype("int64").sort_index()
+        if not expected.index.equals(got.index):
+            problems.append(f"{name}: keys differ ({len(expected)} expected, {len(got)} stored)")
+        elif not expected.equals(got):
+            problems.append(f"{name}: counters differ")
+
+    for up, column in enumerate(["region_path", "up1_path", "up2_path", "up3_path", "up4_path"]):
+        mine = grids[grids[column].notna()].copy()
+        mine["node"] = mine[column]
+        if up > 0:
+            stored = nodes[nodes["up"] == up].rename(columns={"region_path": "node"})
+            compare(f"node daily up={up}", mine, stored, ["node", "day", "category_code", "source"])
+            parents = {
+                n: _text(p) for n, p in zip(stored["node"], stored["parent_path"], strict=True)
+            }
+            above = mine[f"up{up + 1}_path"] if up < 4 else mine["node"].map(lambda _: None)
+            if parents != {n: _text(p) for n, p in zip(mine["node"], above, strict=True)}:
+                problems.append(f"node daily up={up}: parent paths differ")
+        for grain, key in (("day", "day"), ("month", "month")):
+            stored = totals[(totals["grain"] == grain) & (totals["up"] == up)]
+            stored = stored.drop(columns=["month"]).rename(
+                columns={"region_path": "node", "first_day": key}
+            )
+            compare(f"totals {grain} up={up}", mine, stored, ["node", key])
+    return problems
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

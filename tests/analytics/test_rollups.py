@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gridgov import jobs
-from gridgov.analytics.models import DailyRollup, MonthlyRollup
+from gridgov.analytics.models import DailyRollup, MonthlyRollup, TotalRollup
 from gridgov.orgs.models import Organisation
 from tests.analytics import reference
 from tests.analytics.conftest import HISTORY_EVENTS, Fresh
@@ -36,6 +36,17 @@ def test_seeded_daily_rollup_equals_a_direct_group_by(history_district: Fresh) -
 
 def test_monthly_rows_of_every_level_sum_the_daily_rows(history_district: Fresh) -> None:
     _check_monthly(history_district[2])
+
+
+def test_node_rows_and_totals_sum_the_grid_rows(history_district: Fresh) -> None:
+    engine = history_district[2]
+    assert reference.node_differences(engine) == []
+    with Session(engine) as session:
+        district = session.scalars(
+            select(TotalRollup).where(TotalRollup.grain == "month", TotalRollup.up == 3)
+        ).all()
+    # The district's month totals hold the whole history.
+    assert sum(r.reported for r in district) == HISTORY_EVENTS + 1000
 
 
 def _check_monthly(engine: Engine) -> None:
@@ -149,6 +160,7 @@ def test_incremental_runs_move_only_what_changed(history_district: Fresh) -> Non
     recomputed = reference.daily(reference.raw_cases(engine))
     assert reference.same(recomputed, reference.stored_daily(engine)).empty
     _check_monthly(engine)
+    assert reference.node_differences(engine) == []
 
 
 def _totals(frame: pd.DataFrame, day: Any, grid: str) -> dict[str, int]:
@@ -162,3 +174,4 @@ def test_a_run_with_nothing_new_changes_nothing(history_district: Fresh) -> None
     before = reference.stored_daily(engine)
     jobs.analytics_rollup(engine)
     assert reference.same(before, reference.stored_daily(engine)).empty
+    assert reference.node_differences(engine) == []

@@ -88,6 +88,14 @@ class Perm(StrEnum):
     CAMPAIGNS_FILL = "campaigns.fill"
     # Video calls between the center and the workers in the field.
     CALLS_MAKE = "calls.make"
+    # Early warning (预警): read by whoever reads the area's analytics; acknowledged and
+    # closed by the center, leaders, and street and community staff of the area.
+    ALERTS_READ = "alerts.read"
+    ALERTS_HANDLE = "alerts.handle"
+    # Performance assessment (绩效考核): scores read in one's area; schemes and freezing a
+    # month by the district's administrators and leaders.
+    ASSESSMENT_READ = "assessment.read"
+    ASSESSMENT_WRITE = "assessment.write"
 
 
 _STAFF_READ = frozenset(
@@ -124,6 +132,7 @@ _FIELD_WORK = frozenset(
         Perm.CALLS_MAKE,
     }
 )
+_ALERTS_HANDLE = frozenset({Perm.ALERTS_READ, Perm.ALERTS_HANDLE})
 _SOCIAL_WORK = frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.TASKS_READ, Perm.TASKS_WORK})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -138,7 +147,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.WORKERS_READ,
         Perm.TASKS_READ,
         Perm.CAMPAIGNS_READ,
-    },
+        Perm.ASSESSMENT_READ,
+        Perm.ASSESSMENT_WRITE,
+    }
+    | _ALERTS_HANDLE,
     Role.CENTER_OPERATOR: _STAFF_READ
     | {
         Perm.EVENTS_READ,
@@ -149,7 +161,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.DISPUTES_READ,
         Perm.CAMPAIGNS_WRITE,
     }
-    | _FIELD_LEADS,
+    | _FIELD_LEADS
+    | _ALERTS_HANDLE
+    | {Perm.ASSESSMENT_READ},
     # Departments see the city's things (components, places), never its people.
     Role.DEPARTMENT_HANDLER: frozenset(
         {
@@ -158,6 +172,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.REGISTRY_READ,
             Perm.EVENTS_READ,
             Perm.EVENTS_HANDLE,
+            Perm.ALERTS_READ,
+            Perm.ASSESSMENT_READ,
         }
     ),
     # 小事不出格，大事不出镇: streets dispatch and check their own cases.
@@ -166,19 +182,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     | _EVENTS_LOCAL
     | _DISPUTES_MEDIATE
     | _FIELD_LEADS
-    | {Perm.EVENTS_DISPATCH, Perm.EVENTS_CHECK, Perm.ROSTER_WRITE, Perm.CAMPAIGNS_WRITE},
+    | _ALERTS_HANDLE
+    | {Perm.EVENTS_DISPATCH, Perm.EVENTS_CHECK, Perm.ROSTER_WRITE, Perm.CAMPAIGNS_WRITE}
+    | {Perm.ASSESSMENT_READ},
     Role.COMMUNITY_STAFF: _STAFF_READ
     | _KEEPERS
     | _EVENTS_LOCAL
     | _DISPUTES_MEDIATE
     | _FIELD_LEADS
-    | {Perm.EVENTS_CHECK, Perm.ROSTER_WRITE, Perm.VISITS_WRITE, Perm.CAMPAIGNS_FILL},
+    | _ALERTS_HANDLE
+    | {Perm.EVENTS_CHECK, Perm.ROSTER_WRITE, Perm.VISITS_WRITE, Perm.CAMPAIGNS_FILL}
+    | {Perm.ASSESSMENT_READ},
     Role.GRID_WORKER: frozenset(
         {Perm.REGIONS_READ, Perm.REGISTRY_READ, Perm.PERSONS_READ, Perm.NETWORKS_READ}
         | _KEEPERS
         | _EVENTS_LOCAL
         | _DISPUTES_REPORT
         | _FIELD_WORK
+        | {Perm.ALERTS_READ, Perm.ASSESSMENT_READ}
     ),
     Role.CITIZEN: frozenset({Perm.EVENTS_READ, Perm.EVENTS_REPORT, Perm.EVENTS_RATE}),
     # Scoped to their own reports inside their organisation's region (accounts.services).

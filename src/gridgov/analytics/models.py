@@ -13,6 +13,11 @@ Three layers, each a pure function of the one below it:
 - ``analytics_monthly``: the same counters per (month, region node, category, source,
   department) for every node of the tree (district, street, community, grid), so a district's
   year is a dozen months of one node rather than every grid's every day.
+- ``analytics_node_daily``: the daily counters of every node above the grids, by category
+  and source (no department), built level by level from the grid rows.
+- ``analytics_totals``: the counters per node of every level and day or month with no other
+  dimension — what the dashboards, region breakdowns and rankings read when no category,
+  source or department is asked.
 """
 
 from __future__ import annotations
@@ -113,7 +118,11 @@ class DailyRollup(_Counters, Base):
     of every level are one GROUP BY each)."""
 
     __tablename__ = "analytics_daily"
-    __table_args__ = (Index("ix_analytics_daily_month", "month", "region_path"),)
+    __table_args__ = (
+        Index("ix_analytics_daily_month", "month", "region_path"),
+        # One grid's days (a grid's own edge days and trends).
+        Index("ix_analytics_daily_grid", "region_path", "day"),
+    )
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     region_path: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -140,6 +149,44 @@ class MonthlyRollup(_Counters, Base):
     source: Mapped[str] = mapped_column(String(20), primary_key=True)
     department_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     up: Mapped[int] = mapped_column(Integer)
+
+
+class NodeDailyRollup(_Counters, Base):
+    """Counters per region node above the grids (community, street, district, city) and local
+    day, by category and source but not department: the edge days of a period and the
+    trends by day read a node's own rows here (a few hundred a day for a district) instead of
+    summing its grids'. Questions that need the department (a filter, a breakdown, a
+    department reader's scope) read the grid rows of ``analytics_daily``."""
+
+    __tablename__ = "analytics_node_daily"
+
+    region_path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    up: Mapped[int] = mapped_column(Integer)
+    # The node one level up (null at the root): the level above is one GROUP BY of this.
+    parent_path: Mapped[str | None] = mapped_column(String(255))
+
+
+class TotalRollup(_Counters, Base):
+    """Counters per region node of every level and day (``grain`` "day") or month ("month"),
+    with no other dimension: one row per node and day, so a question without a category,
+    source or department filter or grouping — the dashboards, the region breakdowns, the
+    rankings — sums a handful of rows per node (a year of a district's days is 365 rows, a
+    ranking of 240 grids over a month 240)."""
+
+    __tablename__ = "analytics_totals"
+    __table_args__ = (Index("ix_analytics_totals_up", "grain", "up", "first_day", "parent_path"),)
+
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)
+    region_path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The day, or the first day of the month.
+    first_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    up: Mapped[int] = mapped_column(Integer)
+    parent_path: Mapped[str | None] = mapped_column(String(255))
 
 
 class RollupState(Base):

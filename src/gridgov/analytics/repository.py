@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    false,
     func,
     insert,
     literal,
@@ -28,10 +29,13 @@ from sqlalchemy.orm import Session
 from gridgov.accounts.scope import Scope, apply_scope, path_prefix, unscoped
 from gridgov.analytics.indicators import COUNTERS, Anchor
 from gridgov.analytics.models import (
+    MAX_UP,
     CaseFact,
     DailyRollup,
     MonthlyRollup,
+    NodeDailyRollup,
     RollupState,
+    TotalRollup,
 )
 
 FACT_COLUMNS = tuple(c.name for c in CaseFact.__table__.columns)
@@ -47,10 +51,14 @@ DAILY_PATH_AT_UP = (
 )
 FACT_PATH_COLUMNS = ("region_path", "up1_path", "up2_path", "up3_path", "up4_path")
 _PAIR_CHUNK = 400
+_DAY_BATCH = 40  # days recomputed together by an incremental run (nodes' rows and totals)
 # The tables themselves: statements executed with parameters must be Core inserts (an ORM
 # insert would read the parameters as rows).
 _DAILY_TABLE: Table = DailyRollup.__table__  # type: ignore[assignment]
 _MONTHLY_TABLE: Table = MonthlyRollup.__table__  # type: ignore[assignment]
+_NODE_DAILY_TABLE: Table = NodeDailyRollup.__table__  # type: ignore[assignment]
+_TOTALS_TABLE: Table = TotalRollup.__table__  # type: ignore[assignment]
+DAY, MONTH = "day", "month"  # the grains of analytics_totals
 _STATE_ID = 1
 
 # --- building -----------------------------------------------------------------------------
@@ -88,13 +96,16 @@ def delete_facts(session: Session, ids: Sequence[int]) -> None:
         session.execute(delete(CaseFact).where(CaseFact.event_id.in_(chunk)))
 
 
+ROLLUP_MODELS = (CaseFact, DailyRollup, MonthlyRollup, NodeDailyRollup, TotalRollup)
+
+
 def clear_all(session: Session) -> None:
-    for model in (MonthlyRollup, DailyRollup, CaseFact):
+    for model in reversed(ROLLUP_MODELS):
         session.execute(delete(model))
 
 
 def _secondary_indexes() -> list[Any]:
-    tables: list[Any] = [m.__table__ for m in (CaseFact, DailyRollup, MonthlyRollup)]
+    tables: list[Any] = [m.__table__ for m in ROLLUP_MODELS]
     return [index for table in tables for index in table.indexes]
 
 
@@ -293,6 +304,138 @@ def update_monthly(session: Session, pairs_by_up: dict[int, set[tuple[date, str]
                     session.execute(above, {"node": node, "month": month, "prefix": node + "%"})
 
 
+def _node_daily_insert(up: int, one_day: bool) -> Any:
+    """The daily rows of the nodes ``up`` levels above the grids, by category and source,
+    summed from the grid rows (all days, or one day and a list of nodes)."""
+    path = DAILY_PATH_AT_UP[up]
+    parent: Any = DAILY_PATH_AT_UP[up + 1] if up < MAX_UP else literal(None, String())
+    keys = (DailyRollup.day, DailyRollup.category_code, DailyRollup.source)
+    stmt = (
+        select(
+            path,
+            *keys,
+            DailyRollup.month,
+            literal(up),
+            parent,
+            *(func.sum(getattr(DailyRollup, c)) for c in COUNTER_COLUMNS),
+        )
+        .where(path.is_not(None))
+        .group_by(path, *keys, DailyRollup.month, parent)
+    )
+    if one_day:
+        stmt = stmt.where(
+            DailyRollup.day.in_(bindparam("days", expanding=True)),
+            path.in_(bindparam("nodes", expanding=True)),
+        )
+    names = ["region_path", "day", "category_code", "source", "month", "up", "parent_path"]
+    return insert(_NODE_DAILY_TABLE).from_select([*names, *COUNTER_COLUMNS], stmt)
+
+
+def _totals_insert(source: str, one_key: bool) -> Any:
+    """Rows of ``analytics_totals``: a day's from the grid rows (``grids``) or the nodes' daily
+    rows (``nodes``), a month's from the days' totals (``months``); everything, or one day
+    or month and a list of nodes."""
+    m: Any
+    if source == "grids":
+        m = DailyRollup
+        keys = [m.region_path, m.day, m.month, m.up1_path]
+        columns = [m.region_path, m.day, m.month, literal(0), m.up1_path]
+        grain, first = DAY, m.day
+    else:
+        m = NodeDailyRollup if source == "nodes" else TotalRollup
+        keys = [m.region_path, m.day if source == "nodes" else m.month, m.month, m.up]
+        keys.append(m.parent_path)
+        columns = [*keys[:3], m.up, m.parent_path]
+        grain, first = (DAY, m.day) if source == "nodes" else (MONTH, m.month)
+    stmt = select(
+        literal(grain), *columns, *(func.sum(getattr(m, c)) for c in COUNTER_COLUMNS)
+    ).group_by(*keys)
+    if source == "months":
+        stmt = stmt.where(m.grain == DAY)
+    if one_key and source == "months":
+        # The month's days by the primary key (grain, region_path, first_day).
+        stmt = stmt.where(
+            m.region_path.in_(bindparam("nodes", expanding=True)),
+            m.first_day >= bindparam("first"),
+            m.first_day < bindparam("after"),
+        )
+    elif one_key:
+        stmt = stmt.where(
+            first.in_(bindparam("days", expanding=True)),
+            m.region_path.in_(bindparam("nodes", expanding=True)),
+        )
+    names = ["grain", "region_path", "first_day", "month", "up", "parent_path"]
+    return insert(_TOTALS_TABLE).from_select([*names, *COUNTER_COLUMNS], stmt)
+
+
+def update_nodes_all(session: Session) -> None:
+    """Rebuild the nodes' daily rows and the totals from the grid rows (after the daily
+    table)."""
+    session.execute(delete(TotalRollup))
+    session.execute(delete(NodeDailyRollup))
+    for up in range(1, MAX_UP + 1):
+        session.execute(_statement(f"nodes_all_{up}", lambda up=up: _node_daily_insert(up, False)))
+    for source in ("grids", "nodes", "months"):
+        session.execute(
+            _statement(f"totals_all_{source}", lambda s=source: _totals_insert(s, False))
+        )
+
+
+def update_nodes(
+    session: Session,
+    days_by_up: dict[int, set[tuple[date, str]]],
+    months_by_up: dict[int, set[tuple[date, str]]],
+) -> None:
+    """Recompute these (day, node) keys of the nodes' daily rows and the day totals, then
+    these (month, node) keys of the month totals (after the grid rows of those days)."""
+    for up in sorted(days_by_up):
+        # Days in batches with the union of their nodes: every (day, node) of the batch is
+        # deleted and recomputed (the untouched ones come back equal), in a few statements.
+        by_day = _by_first(days_by_up[up])
+        days = sorted(by_day)
+        for begin in range(0, len(days), _DAY_BATCH):
+            batch = days[begin : begin + _DAY_BATCH]
+            nodes = sorted({n for d in batch for n in by_day[d]})
+            for start in range(0, len(nodes), _PAIR_CHUNK):
+                chunk = nodes[start : start + _PAIR_CHUNK]
+                if up > 0:
+                    session.execute(
+                        delete(NodeDailyRollup).where(
+                            NodeDailyRollup.day.in_(batch), NodeDailyRollup.region_path.in_(chunk)
+                        )
+                    )
+                    build = _statement(
+                        f"nodes_day_{up}", lambda up=up: _node_daily_insert(up, True)
+                    )
+                    session.execute(build, {"days": batch, "nodes": chunk})
+                session.execute(
+                    delete(TotalRollup).where(
+                        TotalRollup.grain == DAY,
+                        TotalRollup.first_day.in_(batch),
+                        TotalRollup.region_path.in_(chunk),
+                    )
+                )
+                source = "grids" if up == 0 else "nodes"
+                totals = _statement(
+                    f"totals_day_{source}", lambda s=source: _totals_insert(s, True)
+                )
+                session.execute(totals, {"days": batch, "nodes": chunk})
+    for up in sorted(months_by_up):
+        for month, nodes in _by_first(months_by_up[up]).items():
+            for start in range(0, len(nodes), _PAIR_CHUNK):
+                chunk = nodes[start : start + _PAIR_CHUNK]
+                session.execute(
+                    delete(TotalRollup).where(
+                        TotalRollup.grain == MONTH,
+                        TotalRollup.first_day == month,
+                        TotalRollup.region_path.in_(chunk),
+                    )
+                )
+                totals = _statement("totals_month", lambda: _totals_insert("months", True))
+                after = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+                session.execute(totals, {"first": month, "after": after, "nodes": chunk})
+
+
 @unscoped("the rollup job's own bookkeeping")
 def get_state(session: Session) -> RollupState | None:
     return session.get(RollupState, _STATE_ID)
@@ -313,7 +456,7 @@ def update_state(session: Session, **values: Any) -> RollupState:
 def table_sizes(session: Session) -> dict[str, int]:
     return {
         model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-        for model in (CaseFact, DailyRollup, MonthlyRollup)
+        for model in ROLLUP_MODELS
     }
 
 
@@ -420,6 +563,91 @@ def sum_daily(
     else:
         stmt = stmt.where(or_(*(path_prefix(model.region_path, n) for n in nodes)))
     stmt = stmt.where(model.day >= first_day, model.day <= last_day)
+    stmt = _filtered(stmt, model, filters)
+    if groups:
+        stmt = stmt.group_by(*groups)
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def _without_departments(stmt: Select[Any], reader: Scope) -> Select[Any]:
+    """The tables without a department column answer no department reader (the services send
+    those to the grid rows): hide everything rather than their whole area (called after
+    ``apply_scope``)."""
+    return stmt.where(false()) if reader.department_ids is not None else stmt
+
+
+def sum_totals(
+    session: Session,
+    scope: Scope,
+    *,
+    grain: str,
+    nodes: Sequence[str],
+    first: date,
+    last: date,
+    counters: Sequence[str],
+    group_by: Sequence[str] = (),
+    child_up: int | None = None,
+    node_up: int | None = None,
+) -> list[tuple[Any, ...]]:
+    """Counters of ``analytics_totals`` summed over the days (``grain`` "day") or months
+    [first, last] of the given nodes' own rows, or with ``child_up`` of their descendants at
+    that depth (children by ``parent_path``, deeper ones by path prefix), grouped by day,
+    month or region. No category, source or department dimension."""
+    model = TotalRollup
+    columns: dict[str, Any] = {
+        "day": model.first_day,
+        "month": model.month,
+        "region": model.region_path,
+    }
+    groups = [columns[g].label(g) for g in group_by]
+    sums = [func.sum(getattr(model, c)).label(c) for c in counters]
+    stmt = apply_scope(select(*groups, *sums), scope, region_path=model.region_path)
+    stmt = _without_departments(stmt, scope).where(model.grain == grain)
+    if child_up is None:
+        stmt = stmt.where(model.region_path.in_(nodes))
+    elif node_up is not None and child_up == node_up - 1:
+        stmt = stmt.where(model.up == child_up, model.parent_path.in_(nodes))
+    else:
+        # A prefix by substring equality: LIKE would lead SQLite to the primary key's path
+        # range (every day of every grid below); this reads the (grain, up, first_day) range.
+        stmt = stmt.where(
+            model.up == child_up,
+            or_(*(func.substr(model.region_path, 1, len(n)) == n for n in nodes)),
+        )
+    stmt = stmt.where(model.first_day >= first, model.first_day <= last)
+    if groups:
+        stmt = stmt.group_by(*groups)
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def sum_node_daily(
+    session: Session,
+    scope: Scope,
+    *,
+    nodes: Sequence[str],
+    first_day: date,
+    last_day: date,
+    counters: Sequence[str],
+    group_by: Sequence[str] = (),
+    filters: RollupFilter = RollupFilter(),
+) -> list[tuple[Any, ...]]:
+    """Counters summed over the days [first_day, last_day] of the given nodes above the grids
+    (their own rows), grouped by category, source, day, month or region; no department."""
+    if filters.department_id is not None:
+        raise ValueError("analytics_node_daily has no department")
+    model = NodeDailyRollup
+    columns: dict[str, Any] = {
+        "category": model.category_code,
+        "source": model.source,
+        "day": model.day,
+        "month": model.month,
+        "region": model.region_path,
+    }
+    groups = [columns[g].label(g) for g in group_by]
+    sums = [func.sum(getattr(model, c)).label(c) for c in counters]
+    stmt = apply_scope(select(*groups, *sums), scope, region_path=model.region_path)
+    stmt = _without_departments(stmt, scope)
+    stmt = stmt.where(model.region_path.in_(nodes), model.day >= first_day, model.day <= last_day)
     stmt = _filtered(stmt, model, filters)
     if groups:
         stmt = stmt.group_by(*groups)

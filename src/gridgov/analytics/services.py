@@ -166,6 +166,7 @@ def rollup_full(session: Session, *, actor: Actor) -> RollupReport:
     flush()
     repository.update_daily_all(session)
     repository.update_monthly_all(session)
+    repository.update_nodes_all(session)
     repository.add_indexes(session)
     repository.update_state(
         session,
@@ -221,6 +222,7 @@ def rollup_incremental(session: Session, *, actor: Actor) -> RollupReport:
     repository.add_facts(session, new)
     day_pairs: set[tuple[date, str]] = set()
     month_pairs: dict[int, set[tuple[date, str]]] = {}
+    node_days: dict[int, set[tuple[date, str]]] = {}
     for fact in [*old, *new]:
         for anchor in Anchor:
             day = fact[f"{anchor.value}_day"]
@@ -230,8 +232,10 @@ def rollup_incremental(session: Session, *, actor: Actor) -> RollupReport:
             for up, column in enumerate(FACT_PATH_COLUMNS):
                 if fact[column] is not None:
                     month_pairs.setdefault(up, set()).add((day.replace(day=1), fact[column]))
+                    node_days.setdefault(up, set()).add((day, fact[column]))
     repository.update_daily(session, sorted(day_pairs))
     repository.update_monthly(session, month_pairs)
+    repository.update_nodes(session, node_days, month_pairs)
     watermark = max([state.watermark_at, *(r.updated_at for r in rows)])
     repository.update_state(
         session,
@@ -364,8 +368,18 @@ def _sums(
     daily_only: bool = False,
 ) -> Sums:
     """Counters summed over the period, grouped; whole months from the monthly rows, the rest
-    from the daily rows."""
+    from the daily rows. Without a department (filter, grouping or reader's scope) the
+    nodes' own rows answer: the totals when nothing but day, month or region is asked, the
+    nodes' daily rows by category and source for the edge days otherwise."""
     months, edges = (None, [(p.first, p.last)]) if daily_only else _split(p)
+    lean = (
+        actor.scope.department_ids is None
+        and filters.department_id is None
+        and "department" not in group_by
+    )
+    plain = lean and not filters.category_code and not filters.source
+    if plain and set(group_by) <= {"day", "month", "region"}:
+        return _total_sums(session, actor, where, months, edges, counters, group_by, child_up)
     rows: list[tuple[Any, ...]] = []
     if months is not None:
         rows += repository.sum_monthly(
@@ -380,6 +394,18 @@ def _sums(
             filters=filters,
         )
     for first, last in edges:
+        if lean and child_up is None and where.up > 0:
+            rows += repository.sum_node_daily(
+                session,
+                actor.scope,
+                nodes=where.nodes,
+                first_day=first,
+                last_day=last,
+                counters=counters,
+                group_by=group_by,
+                filters=filters,
+            )
+            continue
         rows += repository.sum_daily(
             session,
             actor.scope,
@@ -392,8 +418,43 @@ def _sums(
             node_up=where.up,
             filters=filters,
         )
+    return _merged(rows, counters, len(group_by))
+
+
+def _total_sums(
+    session: Session,
+    actor: Actor,
+    where: Area,
+    months: tuple[date, date] | None,
+    edges: list[tuple[date, date]],
+    counters: Sequence[str],
+    group_by: Sequence[str],
+    child_up: int | None,
+) -> Sums:
+    spans = [("month", *months)] if months is not None else []
+    spans += [("day", first, last) for first, last in edges]
+    # Children by their parent's path when every node is at the area's level (a mixed-level
+    # scope finds its descendants by path prefix).
+    same_level = all(LEVEL_UP.get(r.level) == where.up for r in where.regions)
+    rows: list[tuple[Any, ...]] = []
+    for grain, first, last in spans:
+        rows += repository.sum_totals(
+            session,
+            actor.scope,
+            grain=grain,
+            nodes=where.nodes,
+            first=first,
+            last=last,
+            counters=counters,
+            group_by=group_by,
+            child_up=child_up,
+            node_up=where.up if same_level else None,
+        )
+    return _merged(rows, counters, len(group_by))
+
+
+def _merged(rows: list[tuple[Any, ...]], counters: Sequence[str], n: int) -> Sums:
     result: Sums = {}
-    n = len(group_by)
     for row in rows:
         target = result.setdefault(tuple(row[:n]), dict.fromkeys(counters, 0))
         for name, value in zip(counters, row[n:], strict=True):

@@ -77,3 +77,12 @@ def cases_behind(
 def ids_behind(session: Session, query: CaseQuery, *, actor: Actor) -> list[int]:
     actor.require(Perm.EVENTS_READ)
     return repository.ids_matching(session, actor.scope, query)
+
+
+def reported_by(
+    session: Session, query: CaseQuery, reporter_ids: list[int], *, actor: Actor
+) -> list[tuple[int, int, datetime, datetime | None]]:
+    """(reporter, case id, created_at, closed_at) of the cases behind a figure reported by these
+    accounts, in the reader's scope (the assessment's per-worker case indicators)."""
+    actor.require(Perm.EVENTS_READ)
+    return repository.reporter_rows(session, actor.scope, query, reporter_ids)

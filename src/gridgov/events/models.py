@@ -4,10 +4,22 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridgov.db import Base, UTCDateTime
+from gridgov.events import search
 from gridgov.kit.clock import now
 
 
@@ -121,6 +133,16 @@ class Event(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The title's and address's character bigrams, for the free-text list filter (see
+    # events/search.py); kept by an insert default and the before_update hook below.
+    search_text: Mapped[str] = mapped_column(Text, default=search.column_default, server_default="")
+
+
+@event.listens_for(Event, "before_update")
+def _reindex_changed_text(mapper: Any, connection: Any, target: Event) -> None:
+    state = inspect(target)
+    if state.attrs.title.history.has_changes() or state.attrs.address.history.has_changes():
+        target.search_text = search.document(target.title, target.address)
 
 
 class AssistStatus(StrEnum):

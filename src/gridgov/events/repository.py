@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, false, func, or_, select
+from sqlalchemy import ARRAY, Select, Text, and_, bindparam, false, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.sqltypes import NullType
 
 from gridgov.accounts.scope import Scope, apply_scope, path_prefix, unscoped
 from gridgov.db import unindexed
+from gridgov.events import search
 from gridgov.events.models import AssistStatus, Event, EventAssist, EventCategory
 from gridgov.kit.pagination import PageParams, fetch_page
 from gridgov.workflow.models import WorkflowStep
@@ -101,14 +105,54 @@ def _filtered(scope: Scope, filters: EventFilter, *, in_order: bool = False) -> 
     if filters.created_to is not None:
         conditions.append(Event.created_at < filters.created_to)
     if filters.query:
-        conditions.append(
-            or_(
-                Event.title.contains(filters.query, autoescape=True),
-                Event.code == filters.query,
-                Event.address.contains(filters.query, autoescape=True),
-            )
+        matches = or_(
+            Event.title.contains(filters.query, autoescape=True),
+            Event.address.contains(filters.query, autoescape=True),
+            Event.code == filters.query,
         )
+        terms = search.query_terms(filters.query)
+        if terms:
+            # The index finds the candidates; the substring test keeps the exact meaning.
+            matches = and_(TermsMatch(terms, filters.query), matches)
+        conditions.append(matches)
     return _scoped(scope, in_order=in_order).where(*conditions)
+
+
+class TermsMatch(ColumnElement[Any]):
+    """The cases indexed under every one of ``terms`` (see events/search.py), or whose code is
+    ``code``: an FTS5 lookup on SQLite, a GIN-indexed array containment on PostgreSQL. Written
+    as one candidate set so that SQLite reads the matches by id instead of walking the whole
+    table in list order and testing each case (its planner cannot tell a rare word from a
+    common one)."""
+
+    inherit_cache = False
+    type = NullType()  # not Boolean: SQLite would compare it with 1 and lose the index
+
+    def __init__(self, terms: list[str], code: str) -> None:
+        self.terms = terms
+        self.code = code
+
+
+@compiles(TermsMatch, "sqlite")
+def _terms_match_sqlite(element: TermsMatch, compiler: Any, **kw: Any) -> str:
+    case_id = compiler.process(Event.__table__.c.id, **kw)
+    match = compiler.process(bindparam(None, search.fts5_match(element.terms)), **kw)
+    by_code = compiler.process(bindparam(None, element.code), **kw)
+    return (
+        f"{case_id} IN (SELECT rowid FROM events_fts WHERE events_fts MATCH {match} "
+        f"UNION ALL SELECT id FROM events WHERE code = {by_code})"
+    )
+
+
+@compiles(TermsMatch, "postgresql")
+def _terms_match_postgresql(element: TermsMatch, compiler: Any, **kw: Any) -> str:
+    if any(term.endswith("*") for term in element.terms):
+        return "true"  # no prefixes in an array index: the substring test reads the table
+    table = Event.__table__
+    text, code = (compiler.process(c, **kw) for c in (table.c.search_text, table.c.code))
+    terms = compiler.process(bindparam(None, element.terms, type_=ARRAY(Text)), **kw)
+    by_code = compiler.process(bindparam(None, element.code), **kw)
+    return f"(string_to_array({text}, ' ') @> {terms} OR {code} = {by_code})"
 
 
 def _order(filters: EventFilter) -> tuple[Any, ...]:
@@ -228,7 +272,12 @@ def list_categories(session: Session) -> list[EventCategory]:
 
 @unscoped("categories are district-wide configuration")
 def get_category(session: Session, code: str) -> EventCategory | None:
-    return next((c for c in list_categories(session) if c.code == code), None)
+    listed: list[EventCategory] | None = session.info.get(_CATEGORIES)
+    if listed is not None:
+        return next((c for c in listed if c.code == code), None)
+    # One row by its unique code: intake asks for one category, and loading all of them
+    # costs a tenth of a report.
+    return session.scalars(select(EventCategory).where(EventCategory.code == code)).first()
 
 
 def add_categories(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -522,3 +571,19 @@ def ids_matching(session: Session, scope: Scope, query: CaseQuery) -> list[int]:
     """Every id behind a figure (tests and exports check figures with it)."""
     stmt = _matching(scope, query).with_only_columns(Event.id).order_by(Event.id)
     return list(session.scalars(stmt))
+
+
+def reporter_rows(
+    session: Session, scope: Scope, query: CaseQuery, reporter_ids: list[int]
+) -> list[tuple[int, int, datetime, datetime | None]]:
+    """(reporter, id, created_at, closed_at) of the cases behind a figure that these accounts
+    reported: the per-worker figures of the assessment (same predicate as the rollups)."""
+    if not reporter_ids:
+        return []
+    stmt = (
+        _matching(scope, query)
+        .with_only_columns(Event.reporter_id, Event.id, Event.created_at, Event.closed_at)
+        .where(Event.reporter_id.in_(reporter_ids))
+        .order_by(Event.id)
+    )
+    return [(r, i, c, d) for r, i, c, d in session.execute(stmt) if r is not None]

@@ -33,7 +33,7 @@ from gridgov.events.models import (
 )
 from gridgov.events.repository import EventFilter
 from gridgov.events.schemas import ActionIn, EventIn
-from gridgov.kit import geo
+from gridgov.kit import geo, live
 from gridgov.kit.calendar import WorkCalendar, office_calendar
 from gridgov.kit.clock import format_local, now, to_local
 from gridgov.kit.errors import AppError, InvalidInput, NotFound, PermissionDenied
@@ -281,7 +281,27 @@ def intake(
         event.extra = {**event.extra, "possible_duplicates": [d.id for d, _ in duplicates]}
     if data.source.value in get_settings().routing_auto_sources.split(","):
         _route_on_intake(session, event, category)
+    # Every new case, whatever its channel, reaches the big screens once it is committed.
+    live.publish_after_commit(session, live_message(event, category))
     return event, True
+
+
+def live_message(event: Event, category: EventCategory) -> dict[str, Any]:
+    """The message the big screens get for a new case (channel ``screens``)."""
+    return {
+        "type": "event",
+        "id": event.id,
+        "code": event.code,
+        "title": event.title,
+        "category_code": event.category_code,
+        "category_name": category.name,
+        "source": event.source,
+        "status": event.status,
+        "region_path": event.region_path,
+        "lon": event.lon,
+        "lat": event.lat,
+        "created_at": event.created_at.isoformat(),
+    }
 
 
 ROUTING_ACTOR = "routing"
@@ -433,7 +453,7 @@ def event_filter(
         overdue_at=now() if overdue else None,
         created_from=created_from,
         created_to=created_to,
-        query=query,
+        query=(query or "").strip() or None,
         spot_check=spot_check,
         assist_pending_for=(actor.scope.department_ids or ()) if assist_pending else None,
     )

@@ -83,6 +83,34 @@ def patrols_between(
     return list(session.scalars(stmt.order_by(Patrol.user_id, Patrol.started_at)))
 
 
+def stored_figures_between(
+    session: Session, scope: Scope, user_ids: Sequence[int], start: datetime, end: datetime
+) -> list[Any]:
+    """(id, user id, started_at, status, distance_m, duration_s, coverage) of the patrols
+    started in [start, end) by these workers: the stored statistics only (no path), for
+    monthly figures over many workers."""
+    if not user_ids:
+        return []
+    stmt = (
+        _patrols(scope)
+        .with_only_columns(
+            Patrol.id,
+            Patrol.user_id,
+            Patrol.started_at,
+            Patrol.status,
+            Patrol.distance_m,
+            Patrol.duration_s,
+            Patrol.coverage,
+        )
+        .where(
+            Patrol.user_id.in_(list(user_ids)),
+            Patrol.started_at >= start,
+            Patrol.started_at < end,
+        )
+    )
+    return list(session.execute(stmt.order_by(Patrol.user_id, Patrol.started_at)))
+
+
 @unscoped("the housekeeping job closes every worker's forgotten patrols")
 def stale_open_patrols(session: Session, before: datetime, limit: int) -> list[Patrol]:
     stmt = select(Patrol).where(

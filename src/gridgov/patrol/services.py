@@ -643,6 +643,43 @@ def figures_by_day(
     return result
 
 
+@dataclass(frozen=True)
+class StoredFigures:
+    """A patrol's stored statistics (computed at its stop; zero and None while open)."""
+
+    patrol_id: int
+    user_id: int
+    day: date
+    open: bool
+    distance_m: float
+    duration_s: int
+    coverage: float | None
+
+
+def stored_figures(
+    session: Session, user_ids: Sequence[int], first: date, last: date, *, actor: Actor
+) -> list[StoredFigures]:
+    """The stored figures of the workers' patrols started on local days [first, last]: what
+    a month's assessment sums over hundreds of workers (``figures_by_day`` recomputes the
+    day's coverage from the tracks, which costs too much at that scale)."""
+    scope, only = _reader_scope(actor)
+    ids = [u for u in user_ids if only is None or u == only]
+    start, _ = day_window(first)
+    _, end = day_window(last)
+    return [
+        StoredFigures(
+            row[0],
+            row[1],
+            local_day(row[2]),
+            row[3] == PatrolStatus.OPEN.value,
+            float(row[4] or 0.0),
+            int(row[5] or 0),
+            row[6],
+        )
+        for row in repository.stored_figures_between(session, scope, ids, start, end)
+    ]
+
+
 # ---------------------------------------------------------------- positions and duty
 
 

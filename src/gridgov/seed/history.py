@@ -65,6 +65,7 @@ from gridgov.accounts.models import GridAssignment, User
 from gridgov.accounts.permissions import Role
 from gridgov.config import Settings
 from gridgov.db import UTCDateTime
+from gridgov.events import search
 from gridgov.events import services as events
 from gridgov.events.catalog import DEFAULT_WORKFLOW
 from gridgov.events.models import Event, Level, Source
@@ -1422,10 +1423,12 @@ class History:
         )
         codes = [part for part in grid.path.split("/") if part]
         address = "".join(self.names.get(c, "") for c in codes[-3:]) + "附近"
+        title = ("【12345】" if source == Source.HOTLINE else "") + title
         event = {
             "id": event_id,
             "code": code,
-            "title": ("【12345】" if source == Source.HOTLINE else "") + title,
+            "title": title,
+            "search_text": search.document(title, address),
             "description": description,
             "category_code": category.code,
             "source": source.value,

@@ -14,7 +14,9 @@ from gridgov.db import unit_of_work
 from gridgov.regions.models import Region
 from gridgov.seed import (
     accounts,
+    alerts,
     analytics,
+    assessment,
     campaigns,
     events,
     history,
@@ -24,6 +26,7 @@ from gridgov.seed import (
     patrol,
     regions,
     registry,
+    reports,
     routing,
     tasks,
     visits,
@@ -46,6 +49,9 @@ GENERATORS: tuple[tuple[str, Callable[[SeedContext], None]], ...] = (
     ("visits", visits.generate),
     ("tasks", tasks.generate),
     ("analytics", analytics.generate),
+    ("reports", reports.generate),
+    ("alerts", alerts.generate),
+    ("assessment", assessment.generate),
 )
 
 

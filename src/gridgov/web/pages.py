@@ -64,6 +64,27 @@ MODULES: list[Module] = [
         Perm.EVENTS_READ,
         area_only=True,
     ),
+    Module(
+        "预警",
+        "/alerts",
+        "异常上升、同一地点或部件反复发生、超期风险、特殊人群走访逾期；签收与关闭",
+        Perm.ALERTS_READ,
+        area_only=True,
+    ),
+    Module(
+        "绩效考核",
+        "/assessment",
+        "网格员、网格、社区、镇街和部门的月度考核：指标、权重、得分、排名与冻结的月度结果",
+        Perm.ASSESSMENT_READ,
+        area_only=True,
+    ),
+    Module(
+        "指挥大屏",
+        "/screens",
+        "信息汇聚、事件管理、矛盾调解、分析预警、绩效考核五块大屏，地图居中，实时推送新事件",
+        Perm.EVENTS_READ,
+        area_only=True,
+    ),
     Module("任务下发", "/tasks", "向网格员和社会力量下发任务，跟踪接收与完成进度", Perm.TASKS_READ),
     Module(
         "GIS一张图",

@@ -319,3 +319,41 @@ def track(session: Session, user_id: int, day: date, *, actor: Actor) -> dict[st
         ],
         "stats": report.model_dump(mode="json"),
     }
+
+
+# ---------------------------------------------------------------- for the assessment
+
+
+@dataclass(frozen=True)
+class AssignedWorker:
+    user_id: int
+    name: str
+    username: str
+    grid_paths: tuple[str, ...]  # the worker's grids in the reader's scope, by grid code
+
+
+def assigned_workers(
+    session: Session, *, actor: Actor, region_path: str | None = None
+) -> list[AssignedWorker]:
+    """Every active account with a grid assignment in scope (under ``region_path``), with the
+    paths of those grids: the targets of a worker assessment."""
+    actor.require(Perm.WORKERS_READ)
+    users = repository.all_workers(session, actor.scope)
+    rows = repository.assignments(session, actor.scope, [u.id for u in users])
+    paths = {
+        r.code: r.path
+        for r in regions.regions_by_codes(session, sorted({row[2] for row in rows}), actor=actor)
+    }
+    grids: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        if row[2] in paths:
+            grids[row[0]].append(paths[row[2]])
+    found = []
+    for user in users:
+        mine = tuple(grids.get(user.id, ()))
+        if not mine or (region_path and not any(p.startswith(region_path) for p in mine)):
+            continue
+        found.append(
+            AssignedWorker(user.id, user.display_name or user.username, user.username, mine)
+        )
+    return found

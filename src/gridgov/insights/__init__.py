@@ -1,0 +1,1 @@
+"""热点与预测: hotspots, high-frequency persons and the volume forecast (read-only)."""
