@@ -194,26 +194,41 @@ FOUNDATION_ONLY = ("regions", "organisations", "accounts")
 WITH_EVENTS = ("regions", "organisations", "accounts", "events")
 
 
-def _seeded(url: str, settings: Settings, only: tuple[str, ...] | None = None) -> Engine:
+def _seeded(
+    url: str,
+    settings: Settings,
+    only: tuple[str, ...] | None = None,
+    *,
+    seed: int = 42,
+    history_events: int | None = None,
+) -> Engine:
     engine = make_engine(url)
     seed_database(
         engine,
         settings,
         tier=Tier.DISTRICT,
-        seed=42,
+        seed=seed,
         reset=False,
         progress=lambda *_: None,
         only=ALL_BUT_HISTORY if only is None else only,
+        history_events=history_events,
     )
     return engine
 
 
-def _district(
-    databases: Databases, var_dir: Path, only: tuple[str, ...] | None
+def district_client(
+    databases: Databases,
+    var_dir: Path,
+    only: tuple[str, ...] | None,
+    *,
+    seed: int = 42,
+    history_events: int | None = None,
 ) -> Iterator[tuple[TestClient, Auth, Engine]]:
+    """A demo district of its own, seeded with the ``only`` generators (all but the history
+    when None), and a client of the app serving it."""
     url = databases.new_url()
     settings = make_settings(var_dir, url)
-    engine = _seeded(url, settings, only=only)
+    engine = _seeded(url, settings, only=only, seed=seed, history_events=history_events)
     with TestClient(create_app(settings, engine)) as test_client:
         yield test_client, Auth(test_client), engine
     engine.dispose()
@@ -223,7 +238,7 @@ def _district(
 def fresh(databases: Databases, tmp_path: Path) -> Iterator[tuple[TestClient, Auth, Engine]]:
     """A demo district of its own (territory, organisations, accounts; no residents), for tests
     that change things."""
-    yield from _district(databases, tmp_path, FOUNDATION_ONLY)
+    yield from district_client(databases, tmp_path, FOUNDATION_ONLY)
 
 
 @pytest.fixture(scope="session")
@@ -232,7 +247,7 @@ def fresh_registry(
 ) -> Iterator[tuple[TestClient, Auth, Engine]]:
     """A second full demo district, residents included, for tests that change base data, so the
     shared one stays as seeded. A full seed, made once: tests here add rows of their own."""
-    yield from _district(databases, tmp_path_factory.mktemp("registry"), None)
+    yield from district_client(databases, tmp_path_factory.mktemp("registry"), None)
 
 
 @pytest.fixture(scope="module")
@@ -241,4 +256,4 @@ def fresh_events(
 ) -> Iterator[tuple[TestClient, Auth, Engine]]:
     """A district with accounts, the default workflow and a thousand recent cases (no residents),
     for one test module that moves cases."""
-    yield from _district(databases, tmp_path_factory.mktemp("events"), WITH_EVENTS)
+    yield from district_client(databases, tmp_path_factory.mktemp("events"), WITH_EVENTS)

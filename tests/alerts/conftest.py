@@ -14,13 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from gridgov.app import create_app
-from gridgov.db import make_engine
 from gridgov.events.models import Event, EventCategory
 from gridgov.regions.models import Region
-from gridgov.seed.context import Tier
-from gridgov.seed.runner import seed_database
-from tests.conftest import Auth, Databases, make_settings
+from tests.conftest import Auth, Databases, district_client
 
 Fresh = tuple[TestClient, Auth, Engine]
 WITH_HISTORY = (
@@ -42,22 +38,13 @@ _serial = itertools.count(1)
 def alerts_district(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fresh]:
-    url = databases.new_url()
-    settings = make_settings(tmp_path_factory.mktemp("alerts"), url)
-    engine = make_engine(url)
-    seed_database(
-        engine,
-        settings,
-        tier=Tier.DISTRICT,
+    yield from district_client(
+        databases,
+        tmp_path_factory.mktemp("alerts"),
+        WITH_HISTORY,
         seed=11,
-        reset=False,
-        progress=lambda *_: None,
-        only=WITH_HISTORY,
         history_events=HISTORY_EVENTS,
     )
-    with TestClient(create_app(settings, engine)) as client:
-        yield client, Auth(client), engine
-    engine.dispose()
 
 
 def a_grid(session: Session, community_index: int = 0) -> Region:

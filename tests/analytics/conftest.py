@@ -10,11 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from gridgov.app import create_app
-from gridgov.db import make_engine
-from gridgov.seed.context import Tier
-from gridgov.seed.runner import seed_database
-from tests.conftest import Auth, Databases, make_settings
+from tests.conftest import Auth, Databases, district_client
 
 Fresh = tuple[TestClient, Auth, Engine]
 WITH_HISTORY = ("regions", "organisations", "accounts", "events", "history", "analytics")
@@ -25,19 +21,10 @@ HISTORY_EVENTS = 4_000
 def history_district(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fresh]:
-    url = databases.new_url()
-    settings = make_settings(tmp_path_factory.mktemp("analytics"), url)
-    engine = make_engine(url)
-    seed_database(
-        engine,
-        settings,
-        tier=Tier.DISTRICT,
+    yield from district_client(
+        databases,
+        tmp_path_factory.mktemp("analytics"),
+        WITH_HISTORY,
         seed=7,
-        reset=False,
-        progress=lambda *_: None,
-        only=WITH_HISTORY,
         history_events=HISTORY_EVENTS,
     )
-    with TestClient(create_app(settings, engine)) as client:
-        yield client, Auth(client), engine
-    engine.dispose()
