@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from gridgov.kit import clock
 from gridgov.kit.clock import now
-from tests.conftest import Auth, Databases, _district
+from tests.conftest import Auth, Databases, district_client
 
 Fresh = tuple[TestClient, Auth, Engine]
 MEDIATION_ONLY = ("regions", "organisations", "accounts", "mediation")
@@ -22,7 +22,7 @@ MEDIATION_ONLY = ("regions", "organisations", "accounts", "mediation")
 def fresh_mediation(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fresh]:
-    yield from _district(databases, tmp_path_factory.mktemp("mediation"), MEDIATION_ONLY)
+    yield from district_client(databases, tmp_path_factory.mktemp("mediation"), MEDIATION_ONLY)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from gridgov.db import session_factory
 from gridgov.kit.geojson import loads
 from gridgov.regions.models import Region
-from tests.conftest import Auth, Databases, _district
+from tests.conftest import Auth, Databases, district_client
 
 WITH_NETWORKS = ("regions", "organisations", "accounts", "networks")
 
@@ -24,7 +24,7 @@ WITH_NETWORKS = ("regions", "organisations", "accounts", "networks")
 def district(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TestClient, Auth, Engine]]:
-    yield from _district(databases, tmp_path_factory.mktemp("networks"), WITH_NETWORKS)
+    yield from district_client(databases, tmp_path_factory.mktemp("networks"), WITH_NETWORKS)
 
 
 def grid_shapes(engine: Engine) -> dict[str, BaseGeometry]:

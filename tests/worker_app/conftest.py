@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.conftest import WITH_EVENTS, Auth, Databases, _district
+from tests.conftest import WITH_EVENTS, Auth, Databases, district_client
 
 Fresh = tuple[TestClient, Auth, Engine]
 WORKER = "gw_370811002001001"  # 许庄街道, community 370811002001
@@ -21,4 +21,4 @@ GRID = "370811002001001"
 def worker_district(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fresh]:
-    yield from _district(databases, tmp_path_factory.mktemp("worker_app"), WITH_EVENTS)
+    yield from district_client(databases, tmp_path_factory.mktemp("worker_app"), WITH_EVENTS)
