@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import (
@@ -12,8 +13,8 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    case,
     cast,
-    extract,
     func,
     insert,
     or_,
@@ -522,53 +523,94 @@ def category_by_id(session: Session, category_id: int) -> ResourceCategory:
 # ---------------------------------------------------------------- aggregation
 
 
-def count_by_grid(
-    session: Session, scope: Scope, model: Any, where: Sequence[Any] = ()
-) -> dict[str, int]:
-    """Rows per basic-grid path: small enough to roll up to any level in Python."""
-    stmt = apply_scope(
-        select(model.region_path, func.count()).where(*where),
-        scope,
-        region_path=model.region_path,
-    ).group_by(model.region_path)
-    return {path: count for path, count in session.execute(stmt)}
+@dataclass
+class ChangeCounts:
+    """Rows, rows added and updated since today's and this week's start, and the latest update."""
+
+    total: int = 0
+    added_today: int = 0
+    updated_today: int = 0
+    added_this_week: int = 0
+    updated_this_week: int = 0
+    last_updated: datetime | None = None
+
+    @classmethod
+    def combined(cls, parts: Iterable[ChangeCounts]) -> ChangeCounts:
+        out = cls()
+        for part in parts:
+            out.total += part.total
+            out.added_today += part.added_today
+            out.updated_today += part.updated_today
+            out.added_this_week += part.added_this_week
+            out.updated_this_week += part.updated_this_week
+            if part.last_updated and (not out.last_updated or part.last_updated > out.last_updated):
+                out.last_updated = part.last_updated
+        return out
 
 
-def count_changed_since(
+def change_counts_by_grid(
     session: Session,
     scope: Scope,
     model: Any,
-    column: Any,
-    since: datetime,
-    where: Sequence[Any] = (),
-) -> int:
+    key_column: Any,
+    where: Sequence[Any],
+    *,
+    today: datetime,
+    week: datetime,
+) -> dict[Any, dict[str, ChangeCounts]]:
+    """Per category key (``key_column``'s value; None for a table of its own) and basic-grid
+    path, the row counts behind 信息汇聚, in one scan of the table."""
+
+    def since(column: Any, moment: datetime) -> Any:
+        return func.sum(case((column >= moment, 1), else_=0))
+
+    keys = [key_column] if key_column is not None else []
     stmt = apply_scope(
-        select(func.count()).where(column >= since, *where), scope, region_path=model.region_path
-    )
-    return session.scalar(stmt) or 0
-
-
-def last_updated(
-    session: Session, scope: Scope, model: Any, where: Sequence[Any] = ()
-) -> datetime | None:
-    stmt = apply_scope(
-        select(func.max(model.updated_at)).where(*where), scope, region_path=model.region_path
-    )
-    result: datetime | None = session.scalar(stmt)
-    return result
-
-
-def created_by_month(
-    session: Session, scope: Scope, model: Any, since: datetime, where: Sequence[Any] = ()
-) -> dict[tuple[int, int], int]:
-    year = extract("year", model.created_at)
-    month = extract("month", model.created_at)
-    stmt = apply_scope(
-        select(year, month, func.count()).where(model.created_at >= since, *where),
+        select(
+            *keys,
+            model.region_path,
+            func.count(),
+            since(model.created_at, today),
+            since(model.updated_at, today),
+            since(model.created_at, week),
+            since(model.updated_at, week),
+            func.max(model.updated_at),
+        ).where(*where),
         scope,
         region_path=model.region_path,
-    ).group_by(year, month)
-    return {(int(y), int(m)): count for y, m, count in session.execute(stmt)}
+    ).group_by(*keys, model.region_path)
+    out: dict[Any, dict[str, ChangeCounts]] = {}
+    for row in session.execute(stmt):
+        key, (path, total, *changed, latest) = (row[0], row[1:]) if keys else (None, row)
+        added_today, updated_today, added_week, updated_week = (int(n or 0) for n in changed)
+        out.setdefault(key, {})[path] = ChangeCounts(
+            int(total), added_today, updated_today, added_week, updated_week, latest
+        )
+    return out
+
+
+def created_by_period(
+    session: Session, scope: Scope, model: Any, starts: Sequence[datetime], where: Sequence[Any]
+) -> list[int]:
+    """Rows created in each period [starts[i], starts[i + 1]) (the last one open-ended): plain
+    comparisons on the stored time, cheaper than taking a month out of every row."""
+    bounds = [*starts, None]
+    columns = [
+        func.sum(
+            case((model.created_at >= start, 1), else_=0)
+            if end is None
+            else case((and_(model.created_at >= start, model.created_at < end), 1), else_=0)
+        )
+        for start, end in pairwise(bounds)
+        if start is not None
+    ]
+    stmt = apply_scope(
+        select(*columns).where(model.created_at >= starts[0], *where),
+        scope,
+        region_path=model.region_path,
+    )
+    row = session.execute(stmt).one()
+    return [int(n or 0) for n in row]
 
 
 def count_where(session: Session, scope: Scope, model: Any, where: Sequence[Any]) -> int:
