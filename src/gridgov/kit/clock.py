@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,19 @@ def set_clock(func: Callable[[], datetime]) -> None:
 
 def reset_clock() -> None:
     set_clock(lambda: datetime.now(UTC))
+
+
+@contextmanager
+def stopped_at(moment: datetime) -> Iterator[None]:
+    """Inside the block "now" is ``moment`` (a seed writing a past day through the real
+    services); afterwards whatever clock ran before runs again."""
+    global _now
+    before = _now
+    _now = lambda: moment  # noqa: E731
+    try:
+        yield
+    finally:
+        _now = before
 
 
 def to_local(moment: datetime, timezone: str = "Asia/Shanghai") -> datetime:

@@ -57,6 +57,7 @@ from gridgov.workflow.models import WorkflowInstance, WorkflowStep
 
 DISPUTES = {Tier.DISTRICT: 3_000, Tier.CITY: 20_000}
 YEARS = 3
+HARD_SHARE = 0.03
 SLA = mediation.SLA_ACTOR
 
 TYPE_WEIGHTS: dict[DisputeType, float] = {
@@ -503,8 +504,12 @@ class Disputes:
             plan.append((t, "reject", "不属于人民调解受理范围，已引导当事人通过诉讼途径解决。", {}))
         else:
             plan.append((t, "accept", "", {"mediators": [actor.display_name]}))
-            # Time to an outcome: log-normal, median twelve days, a tail past thirty.
-            outcome_after = timedelta(days=min(120.0, rnd.lognormvariate(math.log(12), 0.7)))
+            # Time to an outcome: log-normal, median twelve days, a tail past thirty; and a few
+            # hard ones that outlast every level's limit (the 超期未结 a district always has).
+            if rnd.random() < HARD_SHARE:
+                outcome_after = timedelta(days=rnd.uniform(100, 240))
+            else:
+                outcome_after = timedelta(days=min(120.0, rnd.lognormvariate(math.log(12), 0.7)))
             sessions = rnd.choice((1, 1, 2, 2, 3))
             for i in range(sessions):
                 when = t + (outcome_after - t) * (i + 1) / (sessions + 1)
