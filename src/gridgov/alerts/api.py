@@ -1,11 +1,12 @@
 """Early warning over HTTP: the alerts of your area, one with the cases behind it, acknowledge
-and close, the cases at risk of breaching their deadline."""
+and close, merge a recurrence into one root-cause case, the cases at risk of breaching their
+deadline."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
@@ -24,6 +25,8 @@ from gridgov.alerts.schemas import (
     AlertNoteIn,
     AlertOut,
     RiskCaseOut,
+    RootCaseIn,
+    RootCaseOut,
 )
 from gridgov.http import ActorDep, SessionDep
 from gridgov.kit.pagination import Page, PageParams, page_params
@@ -58,6 +61,8 @@ def alert_out(alert: Alert) -> AlertOut:
         closed_at=alert.closed_at,
         closed_by=alert.closed_by,
         note=alert.note,
+        root_event_id=alert.root_event_id,
+        root_event_code=alert.root_event_code,
     )
 
 
@@ -136,3 +141,36 @@ def acknowledge_alert(
 )
 def close_alert(alert_id: int, data: AlertNoteIn, session: SessionDep, actor: ActorDep) -> AlertOut:
     return alert_out(services.close_alert(session, alert_id, data.note, actor=actor))
+
+
+@router.post(
+    "/alerts/{alert_id}/root-case",
+    response_model=RootCaseOut,
+    status_code=201,
+    summary="合并为根源案件（反复发生预警：新建一件根源案件，在办的反复上报合并进来）",
+    responses={
+        409: {"description": "root_case_exists: 该预警已合并为根源案件"},
+        422: {"description": "not_recurrence: 不是“反复发生”预警"},
+    },
+)
+def root_case(
+    alert_id: int,
+    session: SessionDep,
+    actor: ActorDep,
+    data: Annotated[RootCaseIn | None, Body()] = None,
+) -> RootCaseOut:
+    data = data or RootCaseIn()
+    done = services.root_case(
+        session,
+        alert_id,
+        services.RootCaseData(title=data.title, description=data.description, note=data.note),
+        actor=actor,
+    )
+    return RootCaseOut(
+        alert=alert_out(done.alert),
+        root_event_id=done.event.id,
+        root_event_code=done.event.code,
+        merged=done.merged,
+        linked=done.linked,
+        skipped=done.skipped,
+    )

@@ -77,3 +77,7 @@ class Alert(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
+    # A recurrence merged into one root-cause case (合并为根源案件): the case made for it. Set
+    # once (a second attempt is refused); later repeats are merged into it while it is open.
+    root_event_id: Mapped[int | None] = mapped_column(Integer)
+    root_event_code: Mapped[str | None] = mapped_column(String(24))

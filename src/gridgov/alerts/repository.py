@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.scope import Scope, apply_scope, path_prefix, unscoped
@@ -113,6 +113,18 @@ def add_alert(session: Session, alert: Alert) -> Alert:
     session.add(alert)
     session.flush()
     return alert
+
+
+def update_root_case(session: Session, alert: Alert, event_id: int, code: str) -> bool:
+    """Record the root-cause case of a recurrence alert, only if it has none yet (two people
+    merging the same alert at once: the second finds it set and gets nothing)."""
+    stmt = (
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.root_event_id.is_(None))
+        .values(root_event_id=event_id, root_event_code=code)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
 
 
 # --- what the scan reads of cases -----------------------------------------------------------

@@ -36,6 +36,10 @@ class AlertOut(BaseModel):
     closed_at: datetime | None
     closed_by: str | None
     note: str
+    root_event_id: int | None = Field(
+        description="recurrence merged into one root-cause case (合并为根源案件): that case"
+    )
+    root_event_code: str | None
 
 
 class AlertCaseOut(BaseModel):
@@ -54,6 +58,30 @@ class AlertDetail(AlertOut):
 
 class AlertNoteIn(BaseModel):
     note: str = Field(default="", max_length=1_000)
+
+
+class RootCaseIn(BaseModel):
+    title: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=200,
+        description="default 根源问题：<类别>（<地点或部件>反复发生N次）",
+    )
+    description: str | None = Field(
+        default=None, max_length=5000, description="default: the alert's explanation and codes"
+    )
+    note: str = Field(default="", max_length=1_000, description="kept as the alert's note")
+
+
+class RootCaseOut(BaseModel):
+    alert: AlertOut
+    root_event_id: int
+    root_event_code: str
+    merged: list[str] = Field(description="open repeats merged into the root case (now voided)")
+    linked: list[str] = Field(
+        description="repeats linked to it: closed ones, and open ones past the merge (in handling)"
+    )
+    skipped: int = Field(description="repeats outside your area, left as they are")
 
 
 class RiskCaseOut(BaseModel):

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
-from gridgov.accounts.permissions import Perm
+from gridgov.accounts.permissions import Perm, Role
 from gridgov.alerts import detect, repository
 from gridgov.alerts.detect import ClosedCase, Report, SlaModel
 from gridgov.alerts.models import (
@@ -41,14 +41,17 @@ from gridgov.analytics import services as analytics
 from gridgov.audit import services as audit
 from gridgov.config import get_settings
 from gridgov.events import services as events
-from gridgov.events.models import Event, EventCategory
+from gridgov.events.models import Event, EventCategory, Source
+from gridgov.events.schemas import ActionIn, EventIn, Location
 from gridgov.kit import live
 from gridgov.kit.clock import now
-from gridgov.kit.errors import InvalidInput, NotFound, PermissionDenied
+from gridgov.kit.errors import AppError, Conflict, InvalidInput, NotFound, PermissionDenied
 from gridgov.kit.pagination import PageParams
 from gridgov.orgs import services as orgs
 from gridgov.regions import services as regions
 from gridgov.visits import services as visits
+from gridgov.workflow import services as workflow
+from gridgov.workflow.models import WorkflowInstance
 
 LIST_COUNT_CAP = repository.LIST_COUNT_CAP
 KINDS = tuple(k.value for k in AlertKind)
@@ -196,6 +199,228 @@ def _audit(
     )
 
 
+# =============================================================================================
+# Root-cause case (合并为根源案件)
+# =============================================================================================
+
+# A case in one of these states is done with: it is linked to a root case, never merged.
+ENDED_STATES = ("closed", "rated", "voided")
+# The intake source of a root case by the role that makes it (others: 部门上报, district level).
+ROOT_SOURCES = {Role.STREET_STAFF: Source.STREET, Role.COMMUNITY_STAFF: Source.COMMUNITY}
+
+
+@dataclass(frozen=True)
+class RootCaseData:
+    title: str | None = None
+    description: str | None = None
+    note: str = ""
+
+
+@dataclass
+class RootCase:
+    alert: Alert
+    event: Event
+    merged: list[str] = field(default_factory=list)
+    linked: list[str] = field(default_factory=list)
+    skipped: int = 0  # repeats outside the actor's area
+
+
+def may_make_root_case(actor: Actor) -> bool:
+    """Handles alerts, and may report a case and merge cases (the workflow's 合并 needs
+    ``events.dispatch``): street staff, center operators, administrators."""
+    return all(actor.can(p) for p in (Perm.ALERTS_HANDLE, Perm.EVENTS_REPORT, Perm.EVENTS_DISPATCH))
+
+
+def root_case(session: Session, alert_id: int, data: RootCaseData, *, actor: Actor) -> RootCase:
+    """Merge a recurrence group into one root-cause case: a new case at the group's spot in its
+    category (through the ordinary intake: located, with a deadline, in the workflow), into
+    which every repeat still open is merged (the workflow's 合并 action, as the actor); repeats
+    already closed, or in handling past the point where the workflow allows a merge, are linked
+    (``extra["root_case"]`` on each, ``extra["root_of"]`` on the root case). The alert records
+    the root case and is acknowledged. One transaction: a merge that fails leaves nothing."""
+    alert = get_alert(session, alert_id, actor=actor)
+    actor.require(Perm.ALERTS_HANDLE)
+    if alert.kind != AlertKind.RECURRENCE:
+        raise InvalidInput("只有“反复发生”预警可以合并为根源案件", code="not_recurrence")
+    if alert.root_event_id is not None:
+        raise Conflict(
+            f"该预警已合并为根源案件 {alert.root_event_code}",
+            code="root_case_exists",
+            root_event_id=alert.root_event_id,
+            root_event_code=alert.root_event_code,
+        )
+    if alert.status == AlertStatus.CLOSED:
+        raise InvalidInput("该预警已关闭", code="alert_closed")
+    if not may_make_root_case(actor):
+        # Merging voids cases: the desk that accepts and merges cases decides it, as itself.
+        raise PermissionDenied(
+            "合并为根源案件需要上报和受理（合并）事件的权限，请由镇街或中心坐席办理",
+            code="root_case_not_allowed",
+        )
+    if alert.lon is None or alert.lat is None or not alert.category_code:
+        raise InvalidInput("该预警没有地点或类别，无法生成根源案件", code="alert_without_spot")
+    repeats = repository.cases_of(session, actor.scope, alert.event_ids or [])
+    names = _Names(session, actor)
+    category = names.category(alert.category_code)
+    component = (alert.details or {}).get("component")
+    first = repeats[0] if repeats else None
+    place = (
+        f"部件 {component}"
+        if component
+        else (first.address if first and first.address else names.region(alert.region_path))
+    )
+    count = len(alert.event_ids or [])
+    codes = [c.code for c in repeats]
+    description = data.description or (
+        f"由预警 {alert.id}（反复发生）合并为根源案件：{alert.explanation}\n"
+        f"反复上报的案件：{'、'.join(codes)}。"
+    )
+    root, _ = events.intake(
+        session,
+        EventIn(
+            title=data.title or f"根源问题：{category}（{place}反复发生{count}次）"[:200],
+            description=description[:5000],
+            category_code=alert.category_code,
+            location=Location(lon=alert.lon, lat=alert.lat),
+            address=first.address[:200] if first and first.address else None,
+            source=ROOT_SOURCES.get(actor.role, Source.DEPARTMENT),
+        ),
+        actor=actor,
+    )
+    done = RootCase(alert=alert, event=root, skipped=len(alert.event_ids or []) - len(repeats))
+    comment = f"合并为根源案件 {root.code}（预警 {alert.id}）"
+    _attach(session, root, alert, repeats, comment, actor, done)
+    if not repository.update_root_case(session, alert, root.id, root.code):
+        raise Conflict("该预警已由他人合并为根源案件", code="root_case_exists")
+    if alert.status == AlertStatus.OPEN:
+        alert.status = AlertStatus.ACKNOWLEDGED.value
+        alert.acknowledged_at = now()
+        alert.acknowledged_by = actor.username
+    if data.note.strip():
+        alert.note = data.note.strip()
+    alert.details = {
+        **(alert.details or {}),
+        "root": {
+            "by": actor.username,
+            "at": now().isoformat(),
+            "merged": done.merged,
+            "linked": done.linked,
+            "skipped": done.skipped,
+        },
+    }
+    alert.explanation = _base_explanation(alert) + _root_explanation(alert, root)
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.root_case",
+        object_type="alert",
+        object_id=alert.id,
+        region_path=alert.region_path,
+        summary=f"合并为根源案件 {root.code}：预警 {alert.id}（{alert.title}），"
+        f"合并 {len(done.merged)} 件，关联 {len(done.linked)} 件",
+        details={
+            "kind": alert.kind,
+            "root_event_id": root.id,
+            "root_event_code": root.code,
+            "merged": done.merged,
+            "linked": done.linked,
+            "skipped": done.skipped,
+            **({"note": data.note.strip()} if data.note.strip() else {}),
+        },
+    )
+    return done
+
+
+def _merge_instance(session: Session, case: Event) -> WorkflowInstance | None:
+    """The case's workflow instance when its state allows the workflow's 合并 (merge)."""
+    if case.workflow_instance_id is None or case.status in ENDED_STATES:
+        return None
+    instance = workflow.instance_for(session, events.SUBJECT, case.id)
+    spec = workflow.definition_of(session, instance)
+    if any(t.action == "merge" and instance.state in t.sources for t in spec.transitions):
+        return instance
+    return None
+
+
+def _attach(
+    session: Session,
+    root: Event,
+    alert: Alert,
+    cases: Sequence[Event],
+    comment: str,
+    actor: Actor,
+    done: RootCase,
+    *,
+    savepoints: bool = False,
+) -> None:
+    """Merge the cases that may still be merged into the root case, link the others (a voided
+    case is left alone), and record both sides of the link. With ``savepoints`` (the scan) a
+    merge that fails links the case instead; without, it fails the whole action."""
+    links = list((root.extra or {}).get("root_of", []))
+    for case in cases:
+        if case.id == root.id or case.status == "voided":
+            continue
+        instance = _merge_instance(session, case)
+        merged = False
+        if instance is not None:
+            action = ActionIn(version=instance.version, comment=comment, target_id=root.id)
+            if savepoints:
+                try:
+                    with session.begin_nested():
+                        events.act(session, case.id, "merge", action, actor=actor)
+                    merged = True
+                except AppError:
+                    session.refresh(case)
+            else:
+                events.act(session, case.id, "merge", action, actor=actor)
+                merged = True
+        (done.merged if merged else done.linked).append(case.code)
+        case.extra = {**(case.extra or {}), "root_case": {"id": root.id, "code": root.code}}
+        links.append({"id": case.id, "code": case.code, "merged": merged})
+    root.extra = {**(root.extra or {}), "root_of": links, "root_alert_id": alert.id}
+
+
+ROOT_MARK = "【根源案件】"
+
+
+def _base_explanation(alert: Alert) -> str:
+    """The scan's explanation without the part about the root case."""
+    return alert.explanation.split(ROOT_MARK)[0]
+
+
+def _listed(codes: Sequence[str]) -> str:
+    return "、".join(codes[:LISTED]) + (f" 等 {len(codes)} 件" if len(codes) > LISTED else "")
+
+
+def _root_explanation(alert: Alert, root: Event) -> str:
+    """What became of the group: the root case, what was merged and linked, and repeats after
+    the root case closed (the signal that the fix did not hold)."""
+    info = (alert.details or {}).get("root", {})
+    at = datetime.fromisoformat(info["at"]) if info.get("at") else now()
+    text = (
+        f"{ROOT_MARK}{at.astimezone(_zone()):%Y-%m-%d} 由 {info.get('by', '')} 合并为根源案件 "
+        f"{root.code}：合并在办的反复上报 {len(info.get('merged', []))} 件，关联已办结或处置中的 "
+        f"{len(info.get('linked', []))} 件"
+        + (f"，{info['skipped']} 件不在其管辖范围内未处理" if info.get("skipped") else "")
+        + "。"
+    )
+    if info.get("auto_merged"):
+        text += f"此后新的反复上报已自动合并到根源案件：{_listed(info['auto_merged'])}。"
+    if info.get("auto_linked"):
+        text += f"此后新的反复上报已在处置中，关联到根源案件：{_listed(info['auto_linked'])}。"
+    if info.get("after_close"):
+        closed = root.closed_at or now()
+        state = "作废" if root.status == "voided" else "办结"
+        text += (
+            f"根源案件已于 {closed.astimezone(_zone()):%Y-%m-%d} {state}，此后同一"
+            f"{'部件' if (alert.details or {}).get('component') else '地点'}又上报 "
+            f"{len(info['after_close'])} 次：{_listed(info['after_close'])}。"
+            "根源问题可能没有解决，请复查整改效果；如需再次统一处置，请关闭本预警，"
+            "新的反复上报将形成新的预警。"
+        )
+    return text
+
+
 @dataclass(frozen=True)
 class RiskCase:
     event_id: int
@@ -273,6 +498,8 @@ class ScanReport:
     # The open cases not yet overdue that the SLA-risk step saw (its stale alerts are the
     # others').
     open_case_ids: set[int] = field(default_factory=set)
+    # New repeats merged into an open root-cause case (合并为根源案件).
+    root_merged: int = 0
 
     def summary(self) -> str:
         parts = [
@@ -464,10 +691,14 @@ def _store(
                 details={"kind": kind.value, "score": round(alert.score, 3)},
             )
             continue
+        new_ids: list[int] = []
         if kind == AlertKind.RECURRENCE:
+            new_ids = sorted(set(finding.event_ids) - set(alert.event_ids or []))
             finding.event_ids = sorted(set(alert.event_ids or []) | set(finding.event_ids))
         _fill(alert, finding, moment)
         report.updated[kind.value] += 1
+        if alert.root_event_id is not None and new_ids:
+            _follow_root(session, alert, new_ids, report, actor)
     if kind == AlertKind.SLA_RISK:
         _close_stale_risks(session, findings, report, actor)
 
@@ -655,11 +886,27 @@ def recurrence_groups(session: Session, names: _Names, moment: datetime) -> list
     rows = repository.reports_since(session, moment - timedelta(days=days))
     handled: set[int] = set()
     open_alerts: list[Alert] = []
+    rooted: list[Alert] = []
     for alert in repository.alerts_of_kind(session, AlertKind.RECURRENCE.value):
+        if alert.root_event_id is not None:
+            handled.add(alert.root_event_id)  # a root case is not one more report at its spot
         if alert.status == AlertStatus.CLOSED:
             handled.update(alert.event_ids or [])
+        elif alert.root_event_id is not None:
+            # Its repeats are merged (voided, so no longer read) or linked: new reports at its
+            # spot join it one by one instead of having to form a group again.
+            handled.update(alert.event_ids or [])
+            rooted.append(alert)
         else:
             open_alerts.append(alert)
+    joined: dict[int, list[repository.ReportRow]] = {}
+    for row in rows:
+        if row.id in handled:
+            continue
+        continued = _rooted_alert(row, rooted, radius)
+        if continued is not None:
+            joined.setdefault(continued.id, []).append(row)
+            handled.add(row.id)
     info = {r.id: r for r in rows}
     groups = detect.recurrences(
         (
@@ -721,7 +968,120 @@ def recurrence_groups(session: Session, names: _Names, moment: datetime) -> list
                 },
             )
         )
+    names.regions([a.region_path for a in rooted if a.id in joined])
+    findings += [_rooted_finding(names, a, joined[a.id]) for a in rooted if a.id in joined]
     return findings
+
+
+def _rooted_alert(row: repository.ReportRow, rooted: list[Alert], radius: float) -> Alert | None:
+    """The open alert with a root case that a new report continues: same category, and the
+    same component, or (neither being a component's) within the radius of the alert's spot."""
+    component = _component(row.extra)
+    for alert in rooted:
+        if alert.category_code != row.category_code:
+            continue
+        own = (alert.details or {}).get("component")
+        if component or own:
+            if component == own:
+                return alert
+            continue
+        if alert.lon is None or alert.lat is None:
+            continue
+        if detect.distance_m(alert.lon, alert.lat, row.lon, row.lat) <= radius:
+            return alert
+    return None
+
+
+def _rooted_finding(names: _Names, alert: Alert, rows: list[repository.ReportRow]) -> Finding:
+    """New reports joining an alert that has a root case (what becomes of them and the words
+    about it are ``_follow_root``'s, once stored)."""
+    ids = sorted(set(alert.event_ids or []) | {r.id for r in rows})
+    details = dict(alert.details or {})
+    details["codes"] = [*details.get("codes", []), *(r.code for r in rows)]
+    details["last_at"] = max(r.created_at for r in rows).isoformat()
+    category = names.category(alert.category_code)
+    return Finding(
+        kind=AlertKind.RECURRENCE,
+        key=alert.dedupe_key,
+        title=f"{names.region(alert.region_path)} {category} 反复发生（{len(ids)} 次）",
+        explanation=_base_explanation(alert),
+        region_path=alert.region_path,
+        score=float(len(ids)),
+        category_code=alert.category_code,
+        lon=alert.lon,
+        lat=alert.lat,
+        event_ids=ids,
+        details=details,
+    )
+
+
+def _follow_root(
+    session: Session, alert: Alert, new_ids: list[int], report: ScanReport, actor: Actor
+) -> None:
+    """New repeats of an alert with a root case: merged into it while it is open (as the
+    scan's platform actor; one that may no longer be merged is linked); once it has closed
+    they are not merged and it is not reopened, but the alert is back to 待处理 and says the
+    problem came back after the fix."""
+    root = events.get_event(session, alert.root_event_id or 0, actor=actor)
+    cases = repository.cases_of(session, actor.scope, new_ids)
+    info = dict((alert.details or {}).get("root", {}))
+    done = RootCase(alert=alert, event=root)
+    later: list[str] = []
+    reopened = False
+    if root.status not in ENDED_STATES:
+        comment = f"自动合并到根源案件 {root.code}（预警 {alert.id}：同一处再次上报）"
+        _attach(session, root, alert, cases, comment, actor, done, savepoints=True)
+    else:
+        ended_at = root.closed_at or root.updated_at
+        earlier = [c for c in cases if c.created_at < ended_at]
+        later = [c.code for c in cases if c.created_at >= ended_at]
+        # Never merged into an ended case, nor does it reopen: the ones reported before it
+        # ended are linked, the later ones are the alert's news.
+        for case in earlier:
+            case.extra = {**(case.extra or {}), "root_case": {"id": root.id, "code": root.code}}
+            done.linked.append(case.code)
+        if earlier:
+            root.extra = {
+                **(root.extra or {}),
+                "root_of": [
+                    *(root.extra or {}).get("root_of", []),
+                    *({"id": c.id, "code": c.code, "merged": False} for c in earlier),
+                ],
+            }
+        if later and alert.status == AlertStatus.ACKNOWLEDGED:
+            alert.status = AlertStatus.OPEN.value
+            alert.acknowledged_at, alert.acknowledged_by = None, None
+            reopened = True
+    info["auto_merged"] = [*info.get("auto_merged", []), *done.merged]
+    info["auto_linked"] = [*info.get("auto_linked", []), *done.linked]
+    info["after_close"] = [*info.get("after_close", []), *later]
+    alert.details = {**(alert.details or {}), "root": info}
+    alert.explanation = _base_explanation(alert) + _root_explanation(alert, root)
+    report.root_merged += len(done.merged)
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.root_case",
+        object_type="alert",
+        object_id=alert.id,
+        region_path=alert.region_path,
+        summary=f"预警 {alert.id} 新的反复上报："
+        + (
+            f"自动合并到根源案件 {root.code} {len(done.merged)} 件，关联 {len(done.linked)} 件"
+            if not later
+            else f"根源案件 {root.code} 已办结后又上报 {len(later)} 件，预警重新待处理"
+        ),
+        details={
+            "kind": alert.kind,
+            "root_event_id": root.id,
+            "root_event_code": root.code,
+            "auto": True,
+            "merged": done.merged,
+            "linked": done.linked,
+            "after_close": later,
+            "reopened": reopened,
+        },
+    )
 
 
 def _recurrence_key(group: detect.Group, open_alerts: list[Alert], radius: float) -> str:

@@ -98,6 +98,12 @@ class Event(Base):
         Index("ix_events_category_created", "category_code", "created_at"),
         # Workbench tabs of a street, community or grid: a state within an area, by deadline.
         Index("ix_events_status_region_deadline", "status", "region_path", "deadline_at"),
+        # The assessment's live worker board: each worker's reported cases in a month by the
+        # figure's anchor (reported, due, closed). Without them SQLite walks every case the
+        # workers ever reported (migration 0024_alert_root_case has the figures).
+        Index("ix_events_reporter_created", "reporter_id", "created_at"),
+        Index("ix_events_reporter_deadline", "reporter_id", "deadline_at"),
+        Index("ix_events_reporter_closed", "reporter_id", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

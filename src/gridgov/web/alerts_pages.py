@@ -1,6 +1,6 @@
 """预警 pages: the alerts of the account's area (filters by kind, status, region) and one
-alert with its explanation, the cases behind it and the acknowledge / close forms. They call
-the same services as the API."""
+alert with its explanation, the cases behind it and the acknowledge / close / 合并为根源案件
+forms. They call the same services as the API."""
 
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ def alerts_page(
             Filter("region_code", "区域编码", region_code),
         ],
         pager=pager(request, page, total, cap=services.LIST_COUNT_CAP),
+        can_root=services.may_make_root_case(actor),
     )
 
 
@@ -76,4 +77,5 @@ def alert_page(
         actor=actor,
         alert=detail,
         can_handle=actor.can(Perm.ALERTS_HANDLE),
+        can_root=services.may_make_root_case(actor),
     )

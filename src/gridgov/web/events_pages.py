@@ -158,6 +158,9 @@ def event_page(
         actor=actor,
         event=detail,
         department=department,
+        # 合并为根源案件 (alerts): the root case of a repeat, the repeats of a root case.
+        root_case=(event.extra or {}).get("root_case"),
+        root_of=(event.extra or {}).get("root_of", []),
         outline=_case_map(session, actor, detail),
         forms=[
             event_action_form(
