@@ -9,6 +9,7 @@ cases, and an incremental run after 1,000 cases changed.
     python bench/bench_analytics.py --backend postgresql --keep   # write once, keep the database
     python bench/bench_analytics.py --backend postgresql --reuse  # its cases again, new rollups
     python bench/bench_analytics.py --backend postgresql --reuse --no-build  # queries only
+    python bench/bench_analytics.py --reuse --incremental-only  # the incremental step only
 
 ``--keep`` leaves the database (PostgreSQL: ``gridgov_bench_<events>``; SQLite: a file under
 the system temp directory) and puts back the cases the incremental step changed, so that
@@ -273,6 +274,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database for --reuse")
     parser.add_argument("--reuse", action="store_true", help="the kept database's cases")
     parser.add_argument("--no-build", action="store_true", help="with --reuse: keep the rollups")
+    parser.add_argument(
+        "--incremental-only",
+        action="store_true",
+        help="with --reuse: keep the rollups, skip the queries, time the incremental step",
+    )
     args = parser.parse_args()
     n = args.events or (1_000_000 if args.backend == "sqlite" else 5_000_000)
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -323,6 +329,9 @@ def _save_end(engine: Engine, end: datetime) -> None:
 
 def run(url: str, n: int, args: argparse.Namespace, tmp: Path) -> None:
     engine = make_engine(url)
+    if args.incremental_only and not args.reuse:
+        parser_error = "--incremental-only needs --reuse (a kept database with its rollups)"
+        raise SystemExit(parser_error)
     if not (args.reuse and args.no_build):
         schema.upgrade(engine)  # queries only: the kept schema as it is (older code may read)
     regions = territory(args.streets, 6, 4)
@@ -382,7 +391,7 @@ def measure(
     args: argparse.Namespace,
 ) -> None:
     system = Actor.system("bench")
-    if not (args.reuse and args.no_build):
+    if not (args.reuse and (args.no_build or args.incremental_only)):
         with session_factory(engine)() as session:
             report = services.rollup_full(session, actor=system)
             session.commit()
@@ -393,8 +402,23 @@ def measure(
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
-    con = duck(frame)
     rng = np.random.default_rng(11)
+    if not args.incremental_only:
+        time_queries(engine, regions, frame, rng, args)
+    if args.reuse and args.no_build:
+        return  # queries only: the incremental step would leave the kept rollups stale
+    incremental_step(engine, frame, n, end, rng, args)
+
+
+def time_queries(
+    engine: Engine,
+    regions: list[dict[str, Any]],
+    frame: pd.DataFrame,
+    rng: np.random.Generator,
+    args: argparse.Namespace,
+) -> None:
+    system = Actor.system("bench")
+    con = duck(frame)
     today = services.today()
     codes = {r["path"]: r["code"] for r in regions}
     by_level: dict[str, list[str]] = {}
@@ -463,8 +487,16 @@ def measure(
     )
     session.close()
 
-    if args.reuse and args.no_build:
-        return  # queries only: the incremental step would leave the kept rollups stale
+
+def incremental_step(
+    engine: Engine,
+    frame: pd.DataFrame,
+    n: int,
+    end: datetime,
+    rng: np.random.Generator,
+    args: argparse.Namespace,
+) -> None:
+    system = Actor.system("bench")
     # Incremental: close or reopen 1,000 cases, then one job run; first among the last 30
     # days' cases (what a job run every few minutes sees), then anywhere in the history.
     recent = max(args.changed, n * 30 // 1095)
@@ -477,8 +509,9 @@ def measure(
         changed += picked
         seconds, inc = incremental(engine, picked, base + timedelta(minutes=minutes), system)
         print(
-            f"  incremental, {inc.cases:,} cases changed ({label}): {seconds * 1000:,.0f} ms "
-            f"({inc.daily_keys:,} daily, {inc.monthly_keys:,} monthly keys recomputed)"
+            f"  incremental, {args.changed:,} cases changed ({label}; {inc.cases:,} read with "
+            f"the overlap): {seconds * 1000:,.0f} ms ({inc.daily_keys:,} daily, "
+            f"{inc.monthly_keys:,} monthly keys moved)"
         )
     if args.keep or args.reuse:
         seconds = restore(engine, frame, sorted(set(changed)), base + timedelta(minutes=31))

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gridgov import jobs
-from gridgov.analytics.models import DailyRollup, MonthlyRollup, TotalRollup
+from gridgov.analytics.models import CaseFact, DailyRollup, MonthlyRollup, TotalRollup
 from gridgov.orgs.models import Organisation
 from tests.analytics import reference
 from tests.analytics.conftest import HISTORY_EVENTS, Fresh
@@ -174,4 +174,40 @@ def test_a_run_with_nothing_new_changes_nothing(history_district: Fresh) -> None
     before = reference.stored_daily(engine)
     jobs.analytics_rollup(engine)
     assert reference.same(before, reference.stored_daily(engine)).empty
+    assert reference.node_differences(engine) == []
+
+
+def test_a_voided_case_leaves_its_due_day_and_the_rows_it_alone_held(
+    history_district: Fresh,
+) -> None:
+    client, auth, engine = history_district
+    jobs.analytics_rollup(engine)
+    worker, operator = auth("gw_" + GRID), auth("operator")
+    body = {"title": "垃圾堆放", "source": "grid_worker", "location": _inside(client, auth, GRID)}
+    response = client.post("/api/v1/events", json=body, headers=worker)
+    assert response.status_code == 201, response.text
+    event = _do(client, operator, response.json(), "accept")
+    jobs.analytics_rollup(engine)
+    due_day = pd.Timestamp(event["deadline_at"]).tz_convert("Asia/Shanghai").date()
+    with Session(engine) as session:
+        fact = session.get(CaseFact, event["id"])
+        assert fact is not None and fact.due_day == due_day
+        key = (
+            DailyRollup.day == due_day,
+            DailyRollup.region_path == fact.region_path,
+            DailyRollup.category_code == fact.category_code,
+            DailyRollup.source == fact.source,
+            DailyRollup.department_id == fact.department_id,
+        )
+        # The new case is the only one falling due under its key that day.
+        assert [r.due for r in session.scalars(select(DailyRollup).where(*key))] == [1]
+
+    _do(client, operator, event, "void", comment="与已受理事件重复")
+    jobs.analytics_rollup(engine)
+    with Session(engine) as session:
+        # Nothing is due of a voided case: the row it alone held is gone, not left at zero.
+        assert session.scalars(select(DailyRollup).where(*key)).all() == []
+    recomputed = reference.daily(reference.raw_cases(engine))
+    assert reference.same(recomputed, reference.stored_daily(engine)).empty
+    _check_monthly(engine)
     assert reference.node_differences(engine) == []

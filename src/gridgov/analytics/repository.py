@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Select,
     String,
     Table,
     and_,
-    bindparam,
     case,
     delete,
     false,
@@ -50,8 +50,6 @@ DAILY_PATH_AT_UP = (
     DailyRollup.up4_path,
 )
 FACT_PATH_COLUMNS = ("region_path", "up1_path", "up2_path", "up3_path", "up4_path")
-_PAIR_CHUNK = 400
-_DAY_BATCH = 40  # days recomputed together by an incremental run (nodes' rows and totals)
 # The tables themselves: statements executed with parameters must be Core inserts (an ORM
 # insert would read the parameters as rows).
 _DAILY_TABLE: Table = DailyRollup.__table__  # type: ignore[assignment]
@@ -127,30 +125,58 @@ def facts_of(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
     columns = [getattr(CaseFact, c) for c in FACT_COLUMNS]
     for start in range(0, len(ids), 900):
         stmt = select(*columns).where(CaseFact.event_id.in_(ids[start : start + 900]))
-        found += [dict(row._mapping) for row in session.execute(stmt)]
+        found += [dict(zip(FACT_COLUMNS, row, strict=True)) for row in session.execute(stmt)]
     return found
 
 
+# The yes/no facts the counters' conditions name: a 0/1 column of the case facts and the value
+# it must have (``level_*`` and ``st_*`` compare the level and status group, the ``rated``
+# family the satisfaction score). ``_fact_condition`` (SQL, the full build) and
+# ``_fact_holds`` (Python, the incremental deltas) both read this table.
+_FLAG_FACTS = {
+    "voided": ("voided", 1),
+    "not_voided": ("voided", 0),
+    "accepted": ("accepted", 1),
+    "closed": ("closed", 1),
+    "open": ("closed", 0),
+    "on_time": ("on_time", 1),
+    "self_settled": ("self_settled", 1),
+    "reworked": ("reworked", 1),
+    "escalated": ("escalated", 1),
+}
+
+
 def _fact_condition(name: str) -> ColumnElement[bool]:
-    flags = {
-        "voided": CaseFact.voided == 1,
-        "not_voided": CaseFact.voided == 0,
-        "accepted": CaseFact.accepted == 1,
-        "closed": CaseFact.closed == 1,
-        "open": CaseFact.closed == 0,
-        "on_time": CaseFact.on_time == 1,
-        "self_settled": CaseFact.self_settled == 1,
-        "reworked": CaseFact.reworked == 1,
-        "escalated": CaseFact.escalated == 1,
-        "rated": CaseFact.satisfaction.is_not(None),
-        "satisfied": CaseFact.satisfaction >= 4,
-        "dissatisfied": CaseFact.satisfaction <= 2,
-    }
     if name.startswith("level_"):
         return CaseFact.level == name.removeprefix("level_")
     if name.startswith("st_"):
         return CaseFact.status_group == name.removeprefix("st_")
-    return flags[name]
+    if name == "rated":
+        return CaseFact.satisfaction.is_not(None)
+    if name == "satisfied":
+        return CaseFact.satisfaction >= 4
+    if name == "dissatisfied":
+        return CaseFact.satisfaction <= 2
+    column, value = _FLAG_FACTS[name]
+    flag: ColumnElement[int] = getattr(CaseFact, column)
+    return flag == value
+
+
+def _fact_holds(name: str, fact: dict[str, Any]) -> bool:
+    """``_fact_condition`` of one case's facts (a row of ``analytics_case_facts``)."""
+    if name.startswith("level_"):
+        return bool(fact["level"] == name.removeprefix("level_"))
+    if name.startswith("st_"):
+        return bool(fact["status_group"] == name.removeprefix("st_"))
+    score = fact["satisfaction"]
+    if name == "rated":
+        return score is not None
+    if name == "satisfied":
+        return score is not None and score >= 4
+    if name == "dissatisfied":
+        return score is not None and score <= 2
+    column, value = _FLAG_FACTS[name]
+    return bool(fact[column] == value)
 
 
 _ANCHOR_DAYS = {
@@ -160,9 +186,9 @@ _ANCHOR_DAYS = {
 }
 
 
-def _anchor_rows(anchor: Anchor, one_day: bool) -> Select[Any]:
+def _anchor_rows(anchor: Anchor) -> Select[Any]:
     """Each case's contribution on one anchor day: the counters of that anchor, zeros for the
-    others; every case, or those of the given grids on one day."""
+    others."""
     day_column, month_column = _ANCHOR_DAYS[anchor]
     columns: list[Any] = [
         day_column.label("day"),
@@ -179,16 +205,11 @@ def _anchor_rows(anchor: Anchor, one_day: bool) -> Select[Any]:
             condition = and_(*(_fact_condition(w) for w in counter.where))
             value = case((condition, value), else_=literal(0))
         columns.append(value.label(counter.name))
-    if not one_day:
-        return select(*columns).where(day_column.is_not(None))
-    # One day and a list of grids: the (anchor day, region_path) index answers it.
-    return select(*columns).where(
-        day_column == bindparam("day"), CaseFact.region_path.in_(bindparam("grids", expanding=True))
-    )
+    return select(*columns).where(day_column.is_not(None))
 
 
-def _daily_insert(one_day: bool) -> Any:
-    rows = union_all(*(_anchor_rows(a, one_day) for a in Anchor)).subquery()
+def _daily_insert() -> Any:
+    rows = union_all(*(_anchor_rows(a) for a in Anchor)).subquery()
     keys = ["day", "month", *FACT_PATH_COLUMNS, *KEY_COLUMNS]
     summed = select(
         *(rows.c[k] for k in keys), *(func.sum(rows.c[c]).label(c) for c in COUNTER_COLUMNS)
@@ -196,45 +217,12 @@ def _daily_insert(one_day: bool) -> Any:
     return insert(_DAILY_TABLE).from_select([*keys, *COUNTER_COLUMNS], summed)
 
 
-# Built once: an incremental run executes them for every touched day, and building (and
-# compiling) a statement of a hundred columns costs more than running it.
-_STATEMENTS: dict[str, Any] = {}
-
-
-def _statement(name: str, build: Any) -> Any:
-    if name not in _STATEMENTS:
-        _STATEMENTS[name] = build()
-    return _STATEMENTS[name]
-
-
 def update_daily_all(session: Session) -> None:
     session.execute(delete(DailyRollup))
-    session.execute(_statement("daily_all", lambda: _daily_insert(False)))
+    session.execute(_daily_insert())
 
 
-def _by_first(pairs: Iterable[tuple[date, str]]) -> dict[date, list[str]]:
-    grouped: dict[date, set[str]] = {}
-    for first, second in pairs:
-        grouped.setdefault(first, set()).add(second)
-    return {k: sorted(v) for k, v in sorted(grouped.items())}
-
-
-def update_daily(session: Session, pairs: Iterable[tuple[date, str]]) -> None:
-    """Recompute the daily rows of these (day, grid) keys from the case facts, one day at a
-    time."""
-    for day, grids in _by_first(pairs).items():
-        for start in range(0, len(grids), _PAIR_CHUNK):
-            chunk = grids[start : start + _PAIR_CHUNK]
-            session.execute(
-                delete(DailyRollup).where(
-                    DailyRollup.day == day, DailyRollup.region_path.in_(chunk)
-                )
-            )
-            insert_day = _statement("daily_day", lambda: _daily_insert(True))
-            session.execute(insert_day, {"day": day, "grids": chunk})
-
-
-def _monthly_insert(up: int, one_month: bool) -> Any:
+def _monthly_insert(up: int) -> Any:
     path = DAILY_PATH_AT_UP[up]
     stmt = select(
         path,
@@ -244,10 +232,6 @@ def _monthly_insert(up: int, one_month: bool) -> Any:
         *(func.sum(getattr(DailyRollup, c)) for c in COUNTER_COLUMNS),
     ).group_by(path, DailyRollup.month, *(getattr(DailyRollup, k) for k in KEY_COLUMNS))
     stmt = stmt.where(path.is_not(None))
-    if one_month:
-        stmt = stmt.where(
-            DailyRollup.month == bindparam("month"), path.in_(bindparam("nodes", expanding=True))
-        )
     names = ["region_path", "month", *KEY_COLUMNS, "up", *COUNTER_COLUMNS]
     return insert(_MONTHLY_TABLE).from_select(names, stmt)
 
@@ -255,58 +239,12 @@ def _monthly_insert(up: int, one_month: bool) -> Any:
 def update_monthly_all(session: Session) -> None:
     session.execute(delete(MonthlyRollup))
     for up in range(len(DAILY_PATH_AT_UP)):
-        session.execute(_statement(f"monthly_all_{up}", lambda up=up: _monthly_insert(up, False)))
+        session.execute(_monthly_insert(up))
 
 
-def _monthly_from_below(up: int) -> Any:
-    """One node's monthly rows from its children's (the level below, through the (up, month,
-    region_path) index), for an incremental run."""
-    below = MonthlyRollup
-    stmt = (
-        select(
-            bindparam("node", type_=String()),
-            below.month,
-            *(getattr(below, k) for k in KEY_COLUMNS),
-            literal(up),
-            *(func.sum(getattr(below, c)) for c in COUNTER_COLUMNS),
-        )
-        .where(
-            below.up == up - 1,
-            below.month == bindparam("month"),
-            below.region_path.like(bindparam("prefix")),
-        )
-        .group_by(below.month, *(getattr(below, k) for k in KEY_COLUMNS))
-    )
-    names = ["region_path", "month", *KEY_COLUMNS, "up", *COUNTER_COLUMNS]
-    return insert(_MONTHLY_TABLE).from_select(names, stmt)
-
-
-def update_monthly(session: Session, pairs_by_up: dict[int, set[tuple[date, str]]]) -> None:
-    """Recompute the monthly rows of these (month, node) keys: the grids' from the daily rows,
-    each level above from the one below it, in that order."""
-    for up in sorted(pairs_by_up):
-        for month, nodes in _by_first(pairs_by_up[up]).items():
-            for start in range(0, len(nodes), _PAIR_CHUNK):
-                chunk = nodes[start : start + _PAIR_CHUNK]
-                session.execute(
-                    delete(MonthlyRollup).where(
-                        MonthlyRollup.month == month, MonthlyRollup.region_path.in_(chunk)
-                    )
-                )
-                if up == 0:
-                    grids = _statement("monthly_0", lambda: _monthly_insert(0, True))
-                    session.execute(grids, {"month": month, "nodes": chunk})
-                    continue
-                above = _statement(f"monthly_up_{up}", lambda up=up: _monthly_from_below(up))
-                for node in chunk:
-                    if any(ch in node for ch in "%_\\"):
-                        raise ValueError(f"region path with a LIKE wildcard: {node}")
-                    session.execute(above, {"node": node, "month": month, "prefix": node + "%"})
-
-
-def _node_daily_insert(up: int, one_day: bool) -> Any:
+def _node_daily_insert(up: int) -> Any:
     """The daily rows of the nodes ``up`` levels above the grids, by category and source,
-    summed from the grid rows (all days, or one day and a list of nodes)."""
+    summed from the grid rows."""
     path = DAILY_PATH_AT_UP[up]
     parent: Any = DAILY_PATH_AT_UP[up + 1] if up < MAX_UP else literal(None, String())
     keys = (DailyRollup.day, DailyRollup.category_code, DailyRollup.source)
@@ -322,48 +260,30 @@ def _node_daily_insert(up: int, one_day: bool) -> Any:
         .where(path.is_not(None))
         .group_by(path, *keys, DailyRollup.month, parent)
     )
-    if one_day:
-        stmt = stmt.where(
-            DailyRollup.day.in_(bindparam("days", expanding=True)),
-            path.in_(bindparam("nodes", expanding=True)),
-        )
     names = ["region_path", "day", "category_code", "source", "month", "up", "parent_path"]
     return insert(_NODE_DAILY_TABLE).from_select([*names, *COUNTER_COLUMNS], stmt)
 
 
-def _totals_insert(source: str, one_key: bool) -> Any:
-    """Rows of ``analytics_totals``: a day's from the grid rows (``grids``) or the nodes' daily
-    rows (``nodes``), a month's from the days' totals (``months``); everything, or one day
-    or month and a list of nodes."""
+def _totals_insert(source: str) -> Any:
+    """Rows of ``analytics_totals``: the days' from the grid rows (``grids``) or the nodes'
+    daily rows (``nodes``), the months' from the days' totals (``months``)."""
     m: Any
     if source == "grids":
         m = DailyRollup
         keys = [m.region_path, m.day, m.month, m.up1_path]
         columns = [m.region_path, m.day, m.month, literal(0), m.up1_path]
-        grain, first = DAY, m.day
+        grain = DAY
     else:
         m = NodeDailyRollup if source == "nodes" else TotalRollup
         keys = [m.region_path, m.day if source == "nodes" else m.month, m.month, m.up]
         keys.append(m.parent_path)
         columns = [*keys[:3], m.up, m.parent_path]
-        grain, first = (DAY, m.day) if source == "nodes" else (MONTH, m.month)
+        grain = DAY if source == "nodes" else MONTH
     stmt = select(
         literal(grain), *columns, *(func.sum(getattr(m, c)) for c in COUNTER_COLUMNS)
     ).group_by(*keys)
     if source == "months":
         stmt = stmt.where(m.grain == DAY)
-    if one_key and source == "months":
-        # The month's days by the primary key (grain, region_path, first_day).
-        stmt = stmt.where(
-            m.region_path.in_(bindparam("nodes", expanding=True)),
-            m.first_day >= bindparam("first"),
-            m.first_day < bindparam("after"),
-        )
-    elif one_key:
-        stmt = stmt.where(
-            first.in_(bindparam("days", expanding=True)),
-            m.region_path.in_(bindparam("nodes", expanding=True)),
-        )
     names = ["grain", "region_path", "first_day", "month", "up", "parent_path"]
     return insert(_TOTALS_TABLE).from_select([*names, *COUNTER_COLUMNS], stmt)
 
@@ -374,71 +294,151 @@ def update_nodes_all(session: Session) -> None:
     session.execute(delete(TotalRollup))
     session.execute(delete(NodeDailyRollup))
     for up in range(1, MAX_UP + 1):
-        session.execute(_statement(f"nodes_all_{up}", lambda up=up: _node_daily_insert(up, False)))
+        session.execute(_node_daily_insert(up))
     for source in ("grids", "nodes", "months"):
-        session.execute(
-            _statement(f"totals_all_{source}", lambda s=source: _totals_insert(s, False))
+        session.execute(_totals_insert(source))
+
+
+# --- incremental: deltas ------------------------------------------------------------------
+#
+# A case that changed leaves the rollup keys its old facts counted it under and joins those of
+# its new facts. An incremental run adds (new facts' counters − old facts' counters) to every
+# key of every table, grouped in Python (a thousand cases make a few thousand keys per table),
+# then drops the rows no case is counted under any more. Each row of every table counts at
+# least one case on one of its anchor days (reported, due or closed), so a row whose three
+# anchor counters are all zero holds no case and goes; every other row is exactly the sum of
+# the facts under its key, as the full build makes it.
+
+_ANCHOR_COUNTERS = {anchor: [c for c in COUNTERS if c.anchor == anchor] for anchor in Anchor}
+# One counter per anchor that is 1 for every case on that anchor day.
+_PRESENCE = ("reported", "due", "closed")
+_COUNTER_INDEX = {name: i for i, name in enumerate(COUNTER_COLUMNS)}
+_TABLES: tuple[Table, ...] = (_DAILY_TABLE, _MONTHLY_TABLE, _NODE_DAILY_TABLE, _TOTALS_TABLE)
+_Key = tuple[Any, ...]
+# Per table: key → (the row's other columns, the nonzero counters to add).
+_Found = dict[_Key, tuple[dict[str, Any], dict[str, int]]]
+_Deltas = dict[str, _Found]
+
+
+def _counters_on(fact: dict[str, Any], anchor: Anchor, sign: int) -> dict[str, int]:
+    """The counters one case adds on one anchor day (times ``sign``), the nonzero ones."""
+    values: dict[str, int] = {}
+    for counter in _ANCHOR_COUNTERS[anchor]:
+        if all(_fact_holds(w, fact) for w in counter.where):
+            value = int(fact[counter.value] or 0) if counter.value else 1
+            if value:
+                values[counter.name] = sign * value
+    return values
+
+
+def _add(found: _Found, key: _Key, extra: dict[str, Any], values: dict[str, int]) -> None:
+    row = found.get(key)
+    if row is None:
+        found[key] = (extra, dict(values))
+        return
+    sums = row[1]
+    for name, value in values.items():
+        sums[name] = sums.get(name, 0) + value
+
+
+def _collect(daily: _Found, fact: dict[str, Any], sign: int) -> None:
+    """One case's counts (``sign`` -1: as last counted, +1: as now) under its grid's daily
+    keys (the grid's ancestors ride along for the levels above)."""
+    paths = [fact[c] for c in FACT_PATH_COLUMNS]
+    ancestors = dict(zip(FACT_PATH_COLUMNS[1:], paths[1:], strict=True))
+    for anchor in Anchor:
+        day = fact[f"{anchor.value}_day"]
+        if day is None:
+            continue
+        key = (day, paths[0], *(fact[c] for c in KEY_COLUMNS))
+        _add(
+            daily, key, {"month": day.replace(day=1), **ancestors}, _counters_on(fact, anchor, sign)
         )
 
 
-def update_nodes(
-    session: Session,
-    days_by_up: dict[int, set[tuple[date, str]]],
-    months_by_up: dict[int, set[tuple[date, str]]],
-) -> None:
-    """Recompute these (day, node) keys of the nodes' daily rows and the day totals, then
-    these (month, node) keys of the month totals (after the grid rows of those days)."""
-    for up in sorted(days_by_up):
-        # Days in batches with the union of their nodes: every (day, node) of the batch is
-        # deleted and recomputed (the untouched ones come back equal), in a few statements.
-        by_day = _by_first(days_by_up[up])
-        days = sorted(by_day)
-        for begin in range(0, len(days), _DAY_BATCH):
-            batch = days[begin : begin + _DAY_BATCH]
-            nodes = sorted({n for d in batch for n in by_day[d]})
-            for start in range(0, len(nodes), _PAIR_CHUNK):
-                chunk = nodes[start : start + _PAIR_CHUNK]
-                if up > 0:
-                    session.execute(
-                        delete(NodeDailyRollup).where(
-                            NodeDailyRollup.day.in_(batch), NodeDailyRollup.region_path.in_(chunk)
-                        )
-                    )
-                    build = _statement(
-                        f"nodes_day_{up}", lambda up=up: _node_daily_insert(up, True)
-                    )
-                    session.execute(build, {"days": batch, "nodes": chunk})
-                session.execute(
-                    delete(TotalRollup).where(
-                        TotalRollup.grain == DAY,
-                        TotalRollup.first_day.in_(batch),
-                        TotalRollup.region_path.in_(chunk),
-                    )
-                )
-                source = "grids" if up == 0 else "nodes"
-                totals = _statement(
-                    f"totals_day_{source}", lambda s=source: _totals_insert(s, True)
-                )
-                session.execute(totals, {"days": batch, "nodes": chunk})
-    for up in sorted(months_by_up):
-        for month, nodes in _by_first(months_by_up[up]).items():
-            for start in range(0, len(nodes), _PAIR_CHUNK):
-                chunk = nodes[start : start + _PAIR_CHUNK]
-                session.execute(
-                    delete(TotalRollup).where(
-                        TotalRollup.grain == MONTH,
-                        TotalRollup.first_day == month,
-                        TotalRollup.region_path.in_(chunk),
-                    )
-                )
-                totals = _statement("totals_month", lambda: _totals_insert("months", True))
-                after = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-                session.execute(totals, {"first": month, "after": after, "nodes": chunk})
+def _fan_out(deltas: _Deltas) -> None:
+    """The grid days' deltas added up under every node's monthly, daily and total keys."""
+    daily, monthly, nodes, totals = (deltas[t.name] for t in _TABLES)
+    for (day, grid, category, source, department), (extra, values) in daily.items():
+        if not any(values.values()):
+            continue  # the case's counts stay under this key (re-read, or moved within it)
+        month = extra["month"]
+        paths = [grid, *(extra[c] for c in FACT_PATH_COLUMNS[1:])]
+        for up, path in enumerate(paths):
+            if path is None:
+                continue
+            parent = paths[up + 1] if up < MAX_UP else None
+            above = {"month": month, "up": up, "parent_path": parent}
+            _add(monthly, (path, month, category, source, department), {"up": up}, values)
+            if up > 0:
+                _add(nodes, (path, day, category, source), above, values)
+            _add(totals, (DAY, path, day), above, values)
+            _add(totals, (MONTH, path, month), above, values)
+
+
+def _apply(session: Session, table: Table, found: _Found) -> None:
+    """Add each key's counters to its row (inserting the rows new keys need), then delete the
+    rows whose cases all left. Plain SQL straight to the driver, in the same form on SQLite
+    and PostgreSQL: SQLAlchemy's per-row parameter handling costs more than the upserts
+    themselves at 10⁴ rows."""
+    keys = [c.name for c in table.primary_key.columns]
+    extras = [c.name for c in table.columns if c.name not in keys + list(COUNTER_COLUMNS)]
+    names = [*keys, *extras, *COUNTER_COLUMNS]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # SQLite's driver takes dates as ISO text (how SQLAlchemy stores them there).
+    dates = [i for i, n in enumerate(names) if sqlite and isinstance(table.c[n].type, Date)]
+    rows: list[tuple[Any, ...]] = []
+    shrunk: list[tuple[Any, ...]] = []
+    first, zeros = len(keys) + len(extras), [0] * len(COUNTER_COLUMNS)
+    for key, (extra, sums) in found.items():
+        if not any(sums.values()):
+            continue  # cases that moved within the key
+        row = [*key, *(extra[n] for n in extras), *zeros]
+        for name, value in sums.items():
+            row[first + _COUNTER_INDEX[name]] = value
+        for i in dates:
+            row[i] = row[i].isoformat() if row[i] is not None else None
+        rows.append(tuple(row))
+        if any(sums.get(c, 0) < 0 for c in _PRESENCE):  # maybe no case left
+            shrunk.append(tuple(row[: len(keys)]))
+    mark = "?" if sqlite else "%s"
+    if rows:
+        added = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in COUNTER_COLUMNS)
+        upsert = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join(mark for _ in names)}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}"
+        )
+        session.connection().exec_driver_sql(upsert, rows)
+    if shrunk:
+        where = [f"{k} = {mark}" for k in keys] + [f"{c} = 0" for c in _PRESENCE]
+        empty = f"DELETE FROM {table.name} WHERE {' AND '.join(where)}"
+        session.connection().exec_driver_sql(empty, shrunk)
+
+
+def bump_rollups(
+    session: Session, old: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]
+) -> dict[str, int]:
+    """Move the changed cases' counts in every rollup table from the keys of their old facts
+    (as last counted) to those of their new facts; the keys touched per table."""
+    deltas: _Deltas = {t.name: {} for t in _TABLES}
+    daily = deltas[_DAILY_TABLE.name]
+    for fact in old:
+        _collect(daily, fact, -1)
+    for fact in new:
+        _collect(daily, fact, 1)
+    _fan_out(deltas)
+    for table in _TABLES:
+        _apply(session, table, deltas[table.name])
+    return {name: len(found) for name, found in deltas.items()}
 
 
 @unscoped("the rollup job's own bookkeeping")
-def get_state(session: Session) -> RollupState | None:
-    return session.get(RollupState, _STATE_ID)
+def get_state(session: Session, *, lock: bool = False) -> RollupState | None:
+    """The job's state; ``lock`` holds its row to the end of the transaction (PostgreSQL), so
+    that two runs at once take turns (SQLite lets one writer at a time anyway): a run adds
+    deltas to the rollups, and two adding the same cases' deltas would count them twice."""
+    return session.get(RollupState, _STATE_ID, with_for_update=lock or None)
 
 
 def update_state(session: Session, **values: Any) -> RollupState:

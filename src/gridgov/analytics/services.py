@@ -34,7 +34,6 @@ from gridgov.analytics.indicators import (
     STATUS_COUNTERS,
     STATUS_GROUP_LABELS,
     STATUS_GROUPS,
-    Anchor,
     Indicator,
     value_of,
 )
@@ -198,9 +197,11 @@ def rollup_full(session: Session, *, actor: Actor) -> RollupReport:
 
 
 def rollup_incremental(session: Session, *, actor: Actor) -> RollupReport:
-    """Recompute the facts of the cases changed since the watermark, then only the daily and
-    monthly keys those cases left or joined. Builds everything when nothing is built yet."""
-    state = repository.get_state(session)
+    """Recompute the facts of the cases changed since the watermark, then move their counts
+    in every rollup table from the keys of their old facts to those of their new ones (deltas:
+    the work follows the cases changed, not the days or regions they touch). Builds
+    everything when nothing is built yet."""
+    state = repository.get_state(session, lock=True)
     if state is None or state.watermark_at is None:
         return rollup_full(session, actor=actor)
     started = time.perf_counter()
@@ -214,28 +215,19 @@ def rollup_incremental(session: Session, *, actor: Actor) -> RollupReport:
             "incremental", 0, 0, 0, time.perf_counter() - started, state.watermark_at
         )
     zone = _zone()
-    old = repository.facts_of(session, ids)
+    old = {f["event_id"]: f for f in repository.facts_of(session, ids)}
     rows = facts.fact_rows(session, ids, actor=actor)
     flags = facts.flags(session, ids, actor=actor)
-    new = [fact_of(r, flags.get(r.id, set()), zone) for r in rows]
-    repository.delete_facts(session, ids)
-    repository.add_facts(session, new)
-    day_pairs: set[tuple[date, str]] = set()
-    month_pairs: dict[int, set[tuple[date, str]]] = {}
-    node_days: dict[int, set[tuple[date, str]]] = {}
-    for fact in [*old, *new]:
-        for anchor in Anchor:
-            day = fact[f"{anchor.value}_day"]
-            if day is None:
-                continue
-            day_pairs.add((day, fact["region_path"]))
-            for up, column in enumerate(FACT_PATH_COLUMNS):
-                if fact[column] is not None:
-                    month_pairs.setdefault(up, set()).add((day.replace(day=1), fact[column]))
-                    node_days.setdefault(up, set()).add((day, fact[column]))
-    repository.update_daily(session, sorted(day_pairs))
-    repository.update_monthly(session, month_pairs)
-    repository.update_nodes(session, node_days, month_pairs)
+    new = {r.id: fact_of(r, flags.get(r.id, set()), zone) for r in rows}
+    # Cases re-read with the facts they had (each run re-reads the overlap before its
+    # watermark) move nothing; the others leave their old keys and join their new ones.
+    left = [f for i, f in old.items() if new.get(i) != f]
+    joined = [f for i, f in new.items() if old.get(i) != f]
+    repository.delete_facts(session, [f["event_id"] for f in left])
+    repository.add_facts(session, joined)
+    touched = repository.bump_rollups(session, left, joined)
+    daily_keys = touched["analytics_daily"]
+    monthly_keys = touched["analytics_monthly"]
     watermark = max([state.watermark_at, *(r.updated_at for r in rows)])
     repository.update_state(
         session,
@@ -243,11 +235,10 @@ def rollup_incremental(session: Session, *, actor: Actor) -> RollupReport:
         max_event_id=max([state.max_event_id, *(r.id for r in rows)]),
         run_at=moment,
     )
-    monthly_keys = sum(len(p) for p in month_pairs.values())
     report = RollupReport(
         "incremental",
         len(rows),
-        len(day_pairs),
+        daily_keys,
         monthly_keys,
         time.perf_counter() - started,
         watermark,
@@ -258,8 +249,8 @@ def rollup_incremental(session: Session, *, actor: Actor) -> RollupReport:
         action="analytics.rollup",
         object_type="analytics",
         object_id="rollups",
-        summary=f"增量更新统计汇总：{len(rows)} 件案件，{len(day_pairs)} 个日汇总键",
-        details={"cases": len(rows), "daily_keys": len(day_pairs), "monthly_keys": monthly_keys},
+        summary=f"增量更新统计汇总：{len(rows)} 件案件，{daily_keys} 个日汇总键",
+        details={"cases": len(rows), "daily_keys": daily_keys, "monthly_keys": monthly_keys},
     )
     return report
 
