@@ -34,8 +34,23 @@ def generate(ctx: SeedContext) -> None:
     grids = [r for r in ctx.territory.regions if r.level == "grid"]
     leaves = [(code, name) for code, name, parent, *_ in CATEGORIES if parent]
     departments = list(
-        ctx.session.scalars(select(Organisation.id).where(Organisation.kind == OrgKind.DEPARTMENT))
+        ctx.session.execute(
+            select(Organisation.id, Organisation.region_path).where(
+                Organisation.kind == OrgKind.DEPARTMENT
+            )
+        )
     )
+
+    def serving(grid_code: str) -> list[int]:
+        """The departments that serve a grid: the district's, and its own street's (a police
+        station of one street does not take another street's cases)."""
+        street = grid_code[:9]
+        return [
+            org_id
+            for org_id, path in departments
+            if path.count("/") == 1 or path.endswith(f"/{street}/")
+        ]
+
     total = RECENT_EVENTS[ctx.tier]
     end = now()
     # Oldest first, so ids and timeline order follow time as they do in a live system.
@@ -67,7 +82,7 @@ def generate(ctx: SeedContext) -> None:
             steps = rnd.choice([0, 0, 1, 2, 3, 4, 5, 6])
         loop: list[tuple[str, dict[str, Any]]] = [
             ("accept", {}),
-            ("dispatch", {"department_id": rnd.choice(departments)}),
+            ("dispatch", {"department_id": rnd.choice(serving(grid.code))}),
             ("receive", {}),
             ("feedback", {"comment": "已现场处置完毕"}),
             ("approve", {}),
