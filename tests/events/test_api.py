@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -244,6 +245,42 @@ def test_lists_filter_and_stay_in_scope(ctx: Fresh) -> None:
         "/api/v1/events", params={"category_code": "03"}, headers=auth("operator")
     ).json()
     assert all(e["category_code"].startswith("03") for e in parts["items"])
+
+
+def test_a_time_range_lists_the_cases_created_in_it_newest_first(ctx: Fresh) -> None:
+    client, auth, engine = ctx
+    with Session(engine) as session:
+        times = sorted(session.scalars(select(Event.created_at)))
+        start, end = times[len(times) // 4], times[len(times) // 2]
+        expected = {
+            who: list(
+                session.scalars(
+                    select(Event.id)
+                    .where(
+                        Event.created_at >= start,
+                        Event.created_at < end,
+                        *([Event.region_path.startswith("370811/370811109/")] if street else []),
+                    )
+                    .order_by(Event.id.desc())
+                )
+            )
+            for who, street in (("operator", False), ("street_shiqiao", True))
+        }
+    assert len(expected["street_shiqiao"]) > 10  # more than two pages of five
+    for who, ids in expected.items():
+        params: dict[str, Any] = {
+            "created_from": start.isoformat(),
+            "created_to": end.isoformat(),
+            "page_size": 5,
+        }
+        first = client.get("/api/v1/events", params=params, headers=auth(who)).json()
+        second = client.get(
+            "/api/v1/events", params={**params, "page": 2}, headers=auth(who)
+        ).json()
+        assert first["total"] == len(ids)
+        assert [e["id"] for e in first["items"] + second["items"]] == ids[:10]
+        created = [datetime.fromisoformat(e["created_at"]) for e in first["items"]]
+        assert all(start <= moment < end for moment in created)
 
 
 def test_timeline_chain_detects_tampering(ctx: Fresh) -> None:

@@ -79,9 +79,14 @@ def _category_names(session: Session, actor: Actor) -> dict[str, str]:
     return {c.code: c.name for c in services.list_categories(session, actor=actor)}
 
 
-def event_detail(session: Session, event: Event, actor: Actor) -> EventDetail:
+def event_detail(
+    session: Session, event: Event, actor: Actor, *, with_media: bool = True
+) -> EventDetail:
+    """A case with its timeline, actions, assists, duplicates and media; ``with_media=False``
+    when the caller knows it has none (a report sent without any)."""
     view = services.case_view(session, event, actor=actor)
-    base = event_out(event, view.instance.version, _category_names(session, actor), view.labels)
+    name = services.category_name(session, event.category_code, actor=actor)
+    base = event_out(event, view.instance.version, {event.category_code: name}, view.labels)
     return EventDetail(
         **base.model_dump(),
         timeline=[
@@ -130,7 +135,9 @@ def event_detail(session: Session, event: Event, actor: Actor) -> EventDetail:
         media=[
             MediaOut.of(m)
             for m in media.for_subject(session, services.SUBJECT, event.id, actor=actor)
-        ],
+        ]
+        if with_media
+        else [],
     )
 
 
@@ -150,7 +157,7 @@ def report_event(
     ] = None,
 ) -> EventDetail | JSONResponse:
     event, created = services.intake(session, data, actor=actor, idempotency_key=idempotency_key)
-    detail = event_detail(session, event, actor)
+    detail = event_detail(session, event, actor, with_media=bool(data.media_ids) or not created)
     if not created:
         return JSONResponse(detail.model_dump(mode="json"), status_code=200)
     return detail
@@ -192,7 +199,7 @@ class ListQuery:
         )
 
 
-def list_query(
+async def list_query(  # async: FastAPI would run a plain def in a worker thread
     status: Text = None,
     category_code: Text = None,
     source: Text = None,

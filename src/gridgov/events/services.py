@@ -100,6 +100,13 @@ def list_categories(session: Session, *, actor: Actor) -> list[EventCategory]:
     return repository.list_categories(session)
 
 
+def category_name(session: Session, code: str, *, actor: Actor) -> str:
+    """A category's name ("" for a code no longer configured)."""
+    actor.require(Perm.EVENTS_READ)
+    category = repository.get_category(session, code)
+    return category.name if category is not None else ""
+
+
 def classify(categories: list[EventCategory], text: str) -> EventCategory | None:
     """Keyword rules: the leaf category whose keywords match most of the text, if any."""
     best: tuple[int, int, EventCategory] | None = None
@@ -250,6 +257,9 @@ def intake(
     )
     set_deadline(event, calendar().add_working_hours(moment, hours))
     repository.add_event(session, event)
+    # Before the workflow starts: its rows need not be flushed for this query, and the new
+    # case's code, instance and duplicates then reach the database in one UPDATE at commit.
+    duplicates = find_duplicates(session, event)
     instance = workflow.start(
         session,
         workflow_code,
@@ -266,6 +276,8 @@ def intake(
     # Set together so they reach the database in one UPDATE.
     event.code = f"SJ{to_local(moment, get_settings().timezone):%Y%m%d}{event.id:07d}"
     event.workflow_instance_id = instance.id
+    if duplicates:
+        event.extra = {**event.extra, "possible_duplicates": [d.id for d, _ in duplicates]}
     media.attach(
         session,
         data.media_ids,
@@ -276,9 +288,6 @@ def intake(
         actor=actor,
         step=1,  # the timeline's start step
     )
-    duplicates = find_duplicates(session, event)
-    if duplicates:
-        event.extra = {**event.extra, "possible_duplicates": [d.id for d, _ in duplicates]}
     if data.source.value in get_settings().routing_auto_sources.split(","):
         _route_on_intake(session, event, category)
     # Every new case, whatever its channel, reaches the big screens once it is committed.
@@ -343,7 +352,7 @@ def _route_on_intake(session: Session, event: Event, category: EventCategory) ->
         return
     directory = orgs.department_directory(session)
     system = Actor.system(ROUTING_ACTOR)
-    instance = workflow.instance_for(session, SUBJECT, event.id)
+    instance = workflow.instance_for(session, SUBJECT, event.id, event.workflow_instance_id)
     try:
         # A savepoint: a workflow that cannot accept and dispatch leaves the case as reported.
         with session.begin_nested():
@@ -497,7 +506,7 @@ class CaseView:
 
 
 def case_view(session: Session, event: Event, *, actor: Actor) -> CaseView:
-    instance = workflow.instance_for(session, SUBJECT, event.id)
+    instance = workflow.instance_for(session, SUBJECT, event.id, event.workflow_instance_id)
     # Assisting departments come with a dispatch, which also names the primary department.
     assists = repository.assists_of(session, event.id) if event.department_id else []
     names = orgs.names_of(session, [a.department_id for a in assists])

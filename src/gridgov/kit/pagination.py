@@ -23,7 +23,7 @@ class PageParams(BaseModel):
         return (self.page - 1) * self.page_size
 
 
-def page_params(
+async def page_params(  # async: FastAPI would run a plain def in a worker thread
     page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="rows per page")] = 50,
 ) -> PageParams:

@@ -74,9 +74,12 @@ def add_instance(session: Session, instance: WorkflowInstance) -> None:
     session.flush()
 
 
-def add_step(session: Session, step: WorkflowStep) -> None:
+def add_step(session: Session, step: WorkflowStep, *, flush: bool = True) -> None:
+    """``flush=False`` leaves the row to the next flush (a start step: nothing reads it back
+    in the same request but through a query, which flushes first)."""
     session.add(step)
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def update_state(
@@ -168,6 +171,11 @@ def all_steps_in_order(session: Session, after_instance: int, limit: int) -> lis
 @unscoped("a count for the operator's CLI")
 def count_instances(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(WorkflowInstance)) or 0
+
+
+@unscoped("the subject's own service has already checked access to the subject")
+def get_instance(session: Session, instance_id: int) -> WorkflowInstance | None:
+    return session.get(WorkflowInstance, instance_id)
 
 
 @unscoped("the subject's own service has already checked access to the subject")

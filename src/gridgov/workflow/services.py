@@ -159,10 +159,17 @@ def start(
         **entering(spec, spec.initial, moment),
     )
     repository.add_instance(session, instance)
-    _append(
+    step = _append(
         session, instance, "start", None, spec.initial, actor, comment, data or {}, moment, True
     )
+    session.info.setdefault(_STARTED, {})[instance.id] = (instance, step)
     return instance
+
+
+# Each instance started in this session with its start step: until it is acted on (its
+# version is still 1), that step is its whole timeline, so the answer to a new case reads
+# neither again (held here, the instance also stays in the session's weak identity map).
+_STARTED = "gridgov.workflow.started"
 
 
 def _append(
@@ -194,7 +201,7 @@ def _append(
         hash="",
     )
     step.hash = step_hash(step.prev_hash, _hashed_fields(step))
-    repository.add_step(session, step)
+    repository.add_step(session, step, flush=not first)
     return step
 
 
@@ -348,8 +355,18 @@ def verify_chains(session: Session, batch: int = 2_000) -> ChainReport:
     return ChainReport(repository.count_instances(session), steps_checked, broken)
 
 
-def instance_for(session: Session, subject_type: str, subject_id: int) -> WorkflowInstance:
-    """The instance of a subject the caller has already been allowed to see."""
+def instance_for(
+    session: Session, subject_type: str, subject_id: int, instance_id: int | None = None
+) -> WorkflowInstance:
+    """The instance of a subject the caller has already been allowed to see. ``instance_id``,
+    when the subject keeps it, finds it by key (no read when this session holds it already)."""
+    if instance_id is not None:
+        known = repository.get_instance(session, instance_id)
+        if known is not None and (known.subject_type, known.subject_id) == (
+            subject_type,
+            subject_id,
+        ):
+            return known
     instance = repository.instance_for_subject(session, subject_type, subject_id)
     if instance is None:
         raise NotFound("流程实例不存在", code="instance_not_found")
@@ -362,6 +379,11 @@ def versions(session: Session, instance_ids: list[int]) -> dict[int, int]:
 
 def steps_for(session: Session, instance: WorkflowInstance) -> list[WorkflowStep]:
     """The timeline of an instance whose subject the caller has already been allowed to see."""
+    started: tuple[WorkflowInstance, WorkflowStep] | None = session.info.get(_STARTED, {}).get(
+        instance.id
+    )
+    if started is not None and started[0] is instance and instance.version == 1:
+        return [started[1]]
     return repository.subject_steps(session, instance.id)
 
 
