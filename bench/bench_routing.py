@@ -17,8 +17,7 @@ Models, each trained on every fold's training rows:
 - final: `TextModel` (char 1–4-grams + jieba words; the mean of a calibrated linear SVM and a
   calibrated NB-SVM) on raw + non-leaking segmented rows;
 - raw-only: the same model on the raw training rows only;
-- svm-only (with --svm-only): the previous model, the calibrated linear SVM alone, on the same
-  rows as final (the paired comparison of the NB-SVM average);
+- svm-only (with --svm-only): the calibrated linear SVM alone, on the same rows as final;
 - baseline: plain char 1–3-gram TF-IDF + logistic regression (one-vs-rest) on raw +
   segmented rows.
 
@@ -27,6 +26,9 @@ Then the CLI path once: fold 1 of the first seed written to temporary CSVs (raw 
 
     python bench/bench_routing.py [--folds 5] [--seeds 1 2] [--skip-raw-only] [--svm-only]
                                   [--skip-cli] [--data DIR]
+
+Every extra model is also compared with final fold by fold (the same training rows and test
+messages): the mean ± sd of the paired macro-F1 difference and on how many folds final wins.
 """
 
 from __future__ import annotations
@@ -236,6 +238,17 @@ def main() -> None:
     for name, rows in results.items():
         print(f"  {name:9s} " + "  ".join(f"{k} {v}" for k, v in summary(rows).items()))
     final, base = results["final"], results["baseline"]
+    print("\npaired macro-F1 difference, final − other, fold by fold (same rows, same test):")
+    for name, rows in results.items():
+        if name == "final":
+            continue
+        deltas = [f["macro_f1"] - o["macro_f1"] for f, o in zip(final, rows, strict=True)]
+        spread = statistics.pstdev(deltas) if len(deltas) > 1 else 0.0
+        print(
+            f"  final − {name:9s} {statistics.mean(deltas):+.4f}±{spread:.4f} "
+            f"(final better on {sum(d > 0 for d in deltas)} of {len(deltas)} folds, "
+            f"worse on {sum(d < 0 for d in deltas)}; range {min(deltas):+.4f}…{max(deltas):+.4f})"
+        )
     print(
         f"  final / baseline: macro-F1 ×{mean(final, 'macro_f1') / mean(base, 'macro_f1'):.3f}, "
         f"accuracy ×{mean(final, 'accuracy') / mean(base, 'accuracy'):.3f}, "

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gridgov.routing import textmodel
 from gridgov.routing.benchmark import near_copies, read_labelled, score
 from gridgov.routing.textmodel import (
     FORMAT_VERSION,
@@ -127,6 +128,26 @@ def test_the_model_averages_its_two_calibrated_members(model: TextModel) -> None
     expected = (svm.predict_proba(features) + nbsvm.predict_proba(features)) / 2
     for row, ranked in zip(expected, model.predict_proba(texts), strict=True):
         assert dict(ranked) == pytest.approx(dict(zip(model.labels, row, strict=True)), abs=1e-6)
+
+
+def test_stored_weights_are_single_precision_and_predict_as_double(
+    model: TextModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The weights are most of the stored bytes: kept as float32, the model is smaller than the
+    same fit with float64 weights and ranks and scores texts as that one does."""
+    averaged = model._fitted().named_steps["classifier"]
+    estimators = [member.calibrated_classifiers_[0].estimator for member in averaged.members_]
+    assert all(estimator.coef_.dtype == np.float32 for estimator in estimators)
+    monkeypatch.setattr(textmodel, "_store_weights_as_float32", lambda classifier: None)
+    texts, labels = synthetic(15, seed=1)  # the fixture's training set
+    double = TextModel().fit(texts, labels)
+    assert len(model.dumps()) < len(double.dumps())
+    probe, _ = synthetic(3, seed=11)
+    for single_ranked, double_ranked in zip(
+        model.predict_proba(probe), double.predict_proba(probe), strict=True
+    ):
+        assert [label for label, _ in single_ranked] == [label for label, _ in double_ranked]
+        assert dict(single_ranked) == pytest.approx(dict(double_ranked), abs=1e-5)
 
 
 def test_nbsvm_is_linear_in_the_features() -> None:
