@@ -7,6 +7,7 @@ an actor where a person acts, and never commit."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm
 from gridgov.audit import services as audit
 from gridgov.kit.clock import now
-from gridgov.kit.errors import InvalidInput, NotFound
+from gridgov.kit.errors import Conflict, InvalidInput, NotFound
 from gridgov.orgs import services as orgs
 from gridgov.regions import services as regions
 from gridgov.routing import repository
@@ -81,6 +82,19 @@ class LoadedModel:
 
 
 _models: dict[str, LoadedModel] = {}
+_unreadable: dict[str, str] = {}  # model key → why it could not be loaded
+log = logging.getLogger(__name__)
+
+
+class UnreadableModel(Exception):
+    """A stored model this code cannot load (another model format or scikit-learn)."""
+
+    def __init__(self, version: int, reason: str) -> None:
+        super().__init__(f"model v{version}: {reason}")
+        self.version = version
+        self.reason = reason
+
+
 _models_lock = threading.Lock()
 
 
@@ -94,38 +108,60 @@ def _digest(*blobs: bytes | None) -> str:
 def _load(session: Session, ref: tuple[int, dict[str, Any]] | None) -> LoadedModel | None:
     """The model a (version, params) reference names, unpickled once per process. Keyed by the
     digest of its bytes, so another database with the same version number never gets a stale
-    one; the bytes are read only when this process has not loaded them yet."""
+    one; the bytes are read only when this process has not loaded them yet. A stored model this
+    code cannot read (trained by another scikit-learn or model format) raises
+    ``UnreadableModel``, once per process and model; the caller decides what that means."""
     if ref is None:
         return None
     version, params = ref
     key = f"{version}:{params.get('digest') or ''}"
     with _models_lock:
         cached = _models.get(key)
+        refused = _unreadable.get(key)
     if cached is not None:
         return cached
+    if refused is not None:
+        raise UnreadableModel(version, refused)
     row = repository.get_model(session, version)
     if row is None:
         return None
     # Imported here: scikit-learn takes a second to import, and most processes never predict.
-    from gridgov.routing.textmodel import TextModel
+    from gridgov.routing.textmodel import ModelFormatError, TextModel
 
-    loaded = LoadedModel(
-        version=row.version,
-        department=TextModel.loads(row.department_model),
-        category=TextModel.loads(row.category_model) if row.category_model else None,
-    )
+    try:
+        loaded = LoadedModel(
+            version=row.version,
+            department=TextModel.loads(row.department_model),
+            category=TextModel.loads(row.category_model) if row.category_model else None,
+        )
+    except ModelFormatError as error:
+        log.warning("routing model v%s cannot be loaded: %s", version, error)
+        with _models_lock:
+            _unreadable[key] = str(error)
+        raise UnreadableModel(version, str(error)) from error
     with _models_lock:
         _models[key] = loaded
     return loaded
 
 
 def active_model(session: Session) -> LoadedModel | None:
-    """The active model (intake asks on every routed case: one small query, no bytes)."""
-    return _load(session, repository.model_ref(session, None))
+    """The active model (intake asks on every routed case: one small query, no bytes). An
+    active model this code cannot read counts as none: cases are routed by the rules (and the
+    operator) until `gridgov routing train` makes a new one, rather than failing intake."""
+    try:
+        return _load(session, repository.model_ref(session, None))
+    except UnreadableModel:
+        return None
 
 
 def model_version(session: Session, version: int) -> LoadedModel:
-    loaded = _load(session, repository.model_ref(session, version))
+    try:
+        loaded = _load(session, repository.model_ref(session, version))
+    except UnreadableModel as error:
+        raise Conflict(
+            f"模型版本 {version} 无法读取（{error.reason}），请重新训练",
+            code="model_unreadable",
+        ) from error
     if loaded is None:
         raise NotFound(f"模型版本 {version} 不存在", code="model_not_found")
     return loaded
