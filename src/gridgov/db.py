@@ -94,7 +94,19 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     session = session_factory(engine)()
     try:
         yield session
-        session.commit()
+    except BaseException:
+        end_unit_of_work(session, failed=True)
+        raise
+    end_unit_of_work(session, failed=False)
+
+
+def end_unit_of_work(session: Session, *, failed: bool) -> None:
+    """Commit (or, when the work failed, roll back) and close: a failed commit rolls back too."""
+    try:
+        if failed:
+            session.rollback()
+        else:
+            session.commit()
     except BaseException:
         session.rollback()
         raise

@@ -16,7 +16,7 @@ from gridgov.accounts.actor import Actor
 from gridgov.accounts.models import User
 from gridgov.accounts.security import read_token
 from gridgov.config import Settings
-from gridgov.db import session_factory
+from gridgov.db import end_unit_of_work, session_factory
 from gridgov.kit.crypto import FieldCipher
 from gridgov.kit.errors import NotAuthenticated, PermissionDenied
 
@@ -33,19 +33,6 @@ async def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def _finish(session: Session, failed: bool) -> None:
-    try:
-        if failed:
-            session.rollback()
-        else:
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed when the endpoint returns, rolled back on error
     (as ``db.unit_of_work``). Opening a session reads nothing, so only the end, which talks to
@@ -55,10 +42,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):  # a client gone away still gets its rollback
-            await run_in_threadpool(_finish, session, True)
+            await run_in_threadpool(end_unit_of_work, session, failed=True)
         raise
     with anyio.CancelScope(shield=True):
-        await run_in_threadpool(_finish, session, False)
+        await run_in_threadpool(end_unit_of_work, session, failed=False)
 
 
 async def get_cipher(request: Request) -> FieldCipher:
