@@ -132,11 +132,7 @@ def make_settings(root: Path, url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture(scope="session")
 def demo_settings(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    # The demo is seeded once per run with the workers on duty "a few minutes ago"; they must
-    # stay on duty however long the run takes (15 minutes is less than a slow run).
-    return make_settings(
-        tmp_path_factory.mktemp("var"), databases.new_url(), on_duty_timeout_minutes=24 * 60
-    )
+    return make_settings(tmp_path_factory.mktemp("var"), databases.new_url())
 
 
 @pytest.fixture(scope="session")
