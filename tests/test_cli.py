@@ -1,16 +1,27 @@
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from gridgov import config, db
 from gridgov.accounts.permissions import Role
-from gridgov.cli import app
+from gridgov.cli import _tcp_listener, app
+from gridgov.seed.territory import build_district
 from tests.conftest import DEMO_PASSWORD, Databases
+from tests.kit.test_pubsub import redis_url
 
 
 @pytest.fixture
@@ -82,3 +93,129 @@ def test_serve_refuses_an_unmigrated_database(cli_env: dict[str, str]) -> None:
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 1
     assert "gridgov db upgrade" in result.output
+
+
+def test_serve_with_several_processes_needs_redis(cli_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "GRIDGOV_REDIS_URL" in result.output
+
+
+def test_serve_with_two_processes_takes_reports_in_both(cli_env: dict[str, str]) -> None:
+    """`gridgov serve --workers 2`: two serving processes without the jobs, which run once in
+    the supervisor; reports from concurrent clients all land, none twice."""
+    runner = CliRunner()
+    only = ["--only", "regions,organisations,accounts"]
+    assert runner.invoke(app, ["seed", "--tier", "district", "--seed", "3", *only]).exit_code == 0
+    assert runner.invoke(app, ["events", "init"]).exit_code == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **cli_env, "GRIDGOV_REDIS_URL": redis_url(), "GRIDGOV_JOBS": "inprocess"}
+    command = [sys.executable, "-c", "from gridgov.cli import app; app()", "serve"]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        children = _serving_processes(server.pid, base, expected=2)
+        for child in children:
+            assert "GRIDGOV_JOBS=off" in _environment(child)
+        assert "GRIDGOV_JOBS=inprocess" in _environment(server.pid)
+
+        login = {"username": "operator", "password": DEMO_PASSWORD}
+        token = httpx.post(f"{base}/api/v1/auth/login", json=login).json()["access_token"]
+        grid = next(r for r in build_district(3).regions if r.level == "grid")
+        spot = grid.polygon.representative_point()
+
+        def report(client_no: int) -> list[int]:
+            headers = {"Authorization": f"Bearer {token}"}
+            with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+                return [
+                    client.post(
+                        "/api/v1/events",
+                        json={
+                            "title": f"并发上报 {client_no}-{n}",
+                            "category_code": "0101",
+                            "source": "grid_worker",
+                            "location": {"lon": spot.x, "lat": spot.y},
+                        },
+                    ).json()["id"]
+                    for n in range(5)
+                ]
+
+        with ThreadPoolExecutor(4) as pool:
+            ids = [i for chunk in pool.map(report, range(4)) for i in chunk]
+        assert len(set(ids)) == 20
+        listed = httpx.get(
+            f"{base}/api/v1/events",
+            params={"page_size": 50},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        assert sorted(e["id"] for e in listed["items"]) == sorted(ids)
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def _serving_processes(supervisor: int, base: str, expected: int) -> list[int]:
+    """The supervisor's serving processes, once the server answers and all have started."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+        serving = [int(c) for c in children if "spawn_main" in _command_line(int(c))]
+        try:
+            ready = httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            ready = False
+        if ready and len(serving) == expected:
+            return serving
+        time.sleep(0.2)
+    raise AssertionError(f"gridgov serve did not start {expected} processes")
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _environment(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+
+
+def test_shared_listener_answers_without_nagle_delay() -> None:
+    """The socket `gridgov serve --workers` shares: connections accepted on it get
+    TCP_NODELAY from asyncio (a socket bound with protocol 0 did not, uvicorn #3149)."""
+    bound = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    bound.bind(("127.0.0.1", 0))
+    assert bound.proto == 0
+    listener = _tcp_listener(bound)
+    assert listener.proto == socket.IPPROTO_TCP
+
+    async def accepted_nodelay() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def on_connect(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=listener)
+        _reader, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+        value = await asyncio.wait_for(accepted, 10)
+        writer.close()
+        server.close()
+        return value
+
+    assert asyncio.run(accepted_nodelay()) == 1

@@ -113,6 +113,13 @@ def tune_for_serving() -> None:
     gc.set_threshold(*SERVER_GC_THRESHOLD)
 
 
+def serving_app() -> FastAPI:
+    """The app of one of the processes of `gridgov serve --workers N`: uvicorn calls this in
+    each process it starts, which reads its settings from the environment it inherited."""
+    tune_for_serving()
+    return create_app(get_settings())
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or get_engine(settings)

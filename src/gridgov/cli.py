@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -28,6 +29,9 @@ from gridgov.seed.runner import (
     is_seeded,
     seed_database,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(help="gridgov 社会治理多网融合智慧平台", no_args_is_help=True)
 db_app = typer.Typer(help="数据库结构（Alembic 迁移）", no_args_is_help=True)
@@ -52,6 +56,8 @@ alerts_app = typer.Typer(help="预警", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 console = Console(stderr=True)
 
+# How long a `gridgov serve --workers` process may take to start before it counts as hung.
+WORKER_STARTUP_SECONDS = 60
 # New cases per minute that `gridgov demo` simulates in the background.
 DEMO_SIMULATE_RATE = 2.0
 DEMO_LOGINS = (
@@ -161,6 +167,12 @@ def seed(
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="server processes (default GRIDGOV_SERVE_WORKERS, else 1)"
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app and API (the schema must exist: `gridgov db upgrade`)."""
     import uvicorn
@@ -175,10 +187,66 @@ def serve(
             "[red]数据库结构不是最新：请先运行 gridgov db upgrade（或 gridgov demo）[/red]"
         )
         raise typer.Exit(code=1)
-    tune_for_serving()
-    uvicorn.run(
-        create_app(settings, engine), host=host or settings.host, port=port or settings.port
+    processes = workers or settings.serve_workers
+    host, port = host or settings.host, port or settings.port
+    if processes == 1:
+        tune_for_serving()
+        uvicorn.run(create_app(settings, engine), host=host, port=port)
+        return
+    if not settings.redis_url:
+        # Each process would keep its own in-process channel: a screen served by one would
+        # never hear of the cases another one takes in.
+        console.print(
+            "[red]多个服务进程之间经 Redis 转发实时消息：请设置 GRIDGOV_REDIS_URL，"
+            "或去掉 --workers[/red]"
+        )
+        raise typer.Exit(code=2)
+    _serve_processes(engine, settings, processes, host=host, port=port)
+
+
+def _serve_processes(
+    engine: Engine, settings: Settings, processes: int, *, host: str, port: int
+) -> None:
+    """uvicorn's supervisor starts ``processes`` fresh interpreters, each building the app
+    from the environment; the background jobs run here, once, not in every one of them."""
+    import os
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from gridgov.jobs import scheduler
+
+    config = uvicorn.Config(
+        "gridgov.app:serving_app",
+        factory=True,
+        workers=processes,
+        # A new process imports the whole platform before it can answer uvicorn's health
+        # check: 5 s, the default, restarted them in a loop on a busy 2-core machine.
+        timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
+        host=host,
+        port=port,
     )
+    jobs = scheduler(engine) if settings.jobs == "inprocess" else None
+    os.environ["GRIDGOV_JOBS"] = "off"  # inherited by the serving processes
+    if jobs is not None:
+        jobs.start_thread()
+    console.print(f"gridgov serve: {processes} 个服务进程" + ("，后台任务在本进程" if jobs else ""))
+    try:
+        Multiprocess(config, sockets=[_tcp_listener(config.bind_socket())]).run()
+    finally:
+        if jobs is not None:
+            jobs.stop()
+
+
+def _tcp_listener(bound: socket.socket) -> socket.socket:
+    """uvicorn binds the shared socket with protocol 0; accepted connections inherit it, and
+    asyncio turns Nagle's algorithm off only on IPPROTO_TCP sockets, so every keep-alive answer
+    waited ~40 ms for the client's delayed ACK (uvicorn issue #3149)."""
+    if bound.family not in (socket.AF_INET, socket.AF_INET6):
+        return bound
+    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    listener.set_inheritable(True)
+    return listener
 
 
 @app.command()

@@ -240,6 +240,14 @@ class Settings(BaseSettings):
         description="An open case is flagged at risk of breaching its deadline when the "
         "predicted probability of closing late reaches this.",
     )
+    serve_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes of `gridgov serve` (its `--workers`). More than one needs "
+        "`GRIDGOV_REDIS_URL`, through which they share live updates; the background jobs then "
+        "run once, in the process that started them.",
+    )
     jobs: str = Field(
         default="inprocess",
         pattern="^(inprocess|off)$",
