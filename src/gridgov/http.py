@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -16,10 +16,11 @@ from gridgov.accounts.actor import Actor
 from gridgov.accounts.models import User
 from gridgov.accounts.security import read_token
 from gridgov.config import Settings
-from gridgov.db import end_unit_of_work, session_factory
+from gridgov.db import end_unit_of_work, session_factory, unit_of_work
 from gridgov.kit.crypto import FieldCipher
 from gridgov.kit.errors import NotAuthenticated, PermissionDenied
 
+T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -102,11 +103,29 @@ def _user_from_request(request: Request, session: Session, settings: Settings) -
         raise
 
 
-def current_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
-    user = _user_from_request(request, session, settings)
+def actor_of(request: Request, session: Session) -> Actor:
+    """Who makes the request: 401 when nobody is signed in."""
+    user = _user_from_request(request, session, request.app.state.settings)
     if user is None:
         raise NotAuthenticated("请先登录", code="not_authenticated")
     return accounts.actor_for(session, user, client_ip=client_ip(request))
+
+
+def current_actor(request: Request, session: SessionDep) -> Actor:
+    return actor_of(request, session)
+
+
+async def in_one_thread_call(request: Request, work: Callable[[Session, Actor], T]) -> T:
+    """``work(session, actor)`` as one unit of work in one worker-thread call: the actor's
+    lookup, the work and the commit. For a hot write endpoint (``async def``, no SessionDep or
+    ActorDep): the usual dependencies and a plain ``def`` endpoint hand a request between the
+    event loop and worker threads four times (actor, endpoint, response check, commit)."""
+
+    def run() -> T:
+        with unit_of_work(request.app.state.engine) as session:
+            return work(session, actor_of(request, session))
+
+    return await run_in_threadpool(run)
 
 
 def optional_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor | None:
