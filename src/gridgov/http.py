@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
-from gridgov.accounts.models import User
 from gridgov.accounts.security import read_token
 from gridgov.config import Settings
 from gridgov.db import end_unit_of_work, session_factory, unit_of_work
@@ -82,13 +81,13 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise PermissionDenied("页面已过期或请求来源不可信，请刷新后重试", code="csrf_failed")
 
 
-def _user_from_request(request: Request, session: Session, settings: Settings) -> User | None:
+def _actor_from_request(request: Request, session: Session, settings: Settings) -> Actor | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         user_id = read_token(header[7:].strip(), settings.effective_secret_key())
         if user_id is None:
             raise NotAuthenticated("访问令牌无效或已过期", code="invalid_token")
-        return accounts.user_for_token(session, user_id)
+        return accounts.signed_in_actor(session, user_id, client_ip=client_ip(request))
     user_id = request.session.get("user_id")
     if user_id is None:
         return None
@@ -97,7 +96,7 @@ def _user_from_request(request: Request, session: Session, settings: Settings) -
     if request.method not in SAFE_METHODS:
         check_csrf(request, request.headers.get(CSRF_HEADER))
     try:
-        return accounts.user_for_token(session, int(user_id))
+        return accounts.signed_in_actor(session, int(user_id), client_ip=client_ip(request))
     except NotAuthenticated:
         request.session.clear()
         raise
@@ -105,10 +104,10 @@ def _user_from_request(request: Request, session: Session, settings: Settings) -
 
 def actor_of(request: Request, session: Session) -> Actor:
     """Who makes the request: 401 when nobody is signed in."""
-    user = _user_from_request(request, session, request.app.state.settings)
-    if user is None:
+    actor = _actor_from_request(request, session, request.app.state.settings)
+    if actor is None:
         raise NotAuthenticated("请先登录", code="not_authenticated")
-    return accounts.actor_for(session, user, client_ip=client_ip(request))
+    return actor
 
 
 def current_actor(request: Request, session: SessionDep) -> Actor:
@@ -130,10 +129,9 @@ async def in_one_thread_call(request: Request, work: Callable[[Session, Actor], 
 
 def optional_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor | None:
     try:
-        user = _user_from_request(request, session, settings)
+        return _actor_from_request(request, session, settings)
     except NotAuthenticated:
         return None
-    return accounts.actor_for(session, user, client_ip=client_ip(request)) if user else None
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

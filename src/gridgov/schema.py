@@ -38,6 +38,7 @@ FEATURE_MODELS = (
     "gridgov.assessment.models",
     "gridgov.alerts.models",
     "gridgov.reports.models",
+    "gridgov.kit.refcache",
 )
 
 

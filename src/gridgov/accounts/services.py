@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from gridgov.accounts.scope import Scope
 from gridgov.accounts.security import burn_verification_time, hash_password, verify_password
 from gridgov.audit import services as audit
 from gridgov.config import Settings
+from gridgov.kit import refcache
 from gridgov.kit.clock import now
 from gridgov.kit.errors import (
     AppError,
@@ -138,6 +139,21 @@ def login(
         summary=f"{user.username} 登录",
     )
     return LoginOutcome(user, None)
+
+
+def signed_in_actor(session: Session, user_id: int, *, client_ip: str = "") -> Actor:
+    """The actor of a verified token or page session: 401 once the account is gone or
+    disabled. Every request asks, so the answer is kept per process until an account or a grid
+    assignment changes anywhere (``kit.refcache``)."""
+
+    def load() -> Actor | None:
+        user = repository.get_for_token(session, user_id)
+        return actor_for(session, user) if user is not None and user.is_active else None
+
+    actor = refcache.cached(session, ("signed_in_actor", user_id), load)
+    if actor is None:
+        raise NotAuthenticated("登录已失效，请重新登录", code="invalid_token")
+    return replace(actor, client_ip=client_ip)
 
 
 def user_for_token(session: Session, user_id: int) -> User:

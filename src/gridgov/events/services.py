@@ -33,7 +33,7 @@ from gridgov.events.models import (
 )
 from gridgov.events.repository import EventFilter
 from gridgov.events.schemas import ActionIn, EventIn
-from gridgov.kit import geo, live
+from gridgov.kit import geo, live, refcache
 from gridgov.kit.calendar import WorkCalendar, office_calendar
 from gridgov.kit.clock import format_local, now, to_local
 from gridgov.kit.errors import AppError, InvalidInput, NotFound, PermissionDenied
@@ -103,8 +103,25 @@ def list_categories(session: Session, *, actor: Actor) -> list[EventCategory]:
 def category_name(session: Session, code: str, *, actor: Actor) -> str:
     """A category's name ("" for a code no longer configured)."""
     actor.require(Perm.EVENTS_READ)
-    category = repository.get_category(session, code)
+    category = _category_copy(session, code)
     return category.name if category is not None else ""
+
+
+_CATEGORY_COLUMNS = tuple(column.key for column in EventCategory.__table__.columns)
+
+
+def _category_copy(session: Session, code: str) -> EventCategory | None:
+    """A category to read, never to change: a new unattached copy of the row, which every
+    report needs and which is kept per process until a category changes (``kit.refcache``)."""
+
+    def load() -> tuple[tuple[str, Any], ...] | None:
+        row = repository.get_category(session, code)
+        return None if row is None else tuple((c, getattr(row, c)) for c in _CATEGORY_COLUMNS)
+
+    values = refcache.cached(session, ("event_category", code), load)
+    if values is None:
+        return None
+    return EventCategory(**{c: list(v) if isinstance(v, list) else v for c, v in values})
 
 
 def classify(categories: list[EventCategory], text: str) -> EventCategory | None:
@@ -162,7 +179,7 @@ def suggest_categories(
 
 def _category(session: Session, data: EventIn) -> tuple[EventCategory, str]:
     if data.category_code:
-        category = repository.get_category(session, data.category_code)
+        category = _category_copy(session, data.category_code)
         if category is None or not category.is_active:
             raise InvalidInput(f"事件类别 {data.category_code} 不存在", code="unknown_category")
         if category.parent_code is None:
@@ -172,14 +189,14 @@ def _category(session: Session, data: EventIn) -> tuple[EventCategory, str]:
     by_model = routing.classify_text(session, text, get_settings().routing_classify_min_confidence)
     if by_model is not None:
         code, _, version = by_model
-        category = repository.get_category(session, code)
+        category = _category_copy(session, code)
         if category is not None and category.is_active and category.parent_code is not None:
             return category, f"model:v{version}"
     categories = repository.list_categories(session)
     found = classify(categories, text)
     if found is not None:
         return found, "rules"
-    other = repository.get_category(session, OTHER_CATEGORY)
+    other = _category_copy(session, OTHER_CATEGORY)
     if other is None:
         raise InvalidInput("事件类别尚未配置（gridgov events init）", code="no_categories")
     return other, "fallback"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm, Role
 from gridgov.audit import services as audit
+from gridgov.kit import refcache
 from gridgov.kit.clock import now
 from gridgov.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gridgov.workflow import repository
@@ -128,7 +129,12 @@ def spec_of(definition: WorkflowDefinition) -> DefinitionSpec:
 
 
 def definition_of(session: Session, instance: WorkflowInstance) -> DefinitionSpec:
-    return spec_of(repository.get_definition(session, instance.definition_id))
+    # Every case page and action asks: kept per process like the other reference rows
+    # (kit.refcache), which also tells one database's definition ids from another's.
+    def load() -> DefinitionSpec:
+        return spec_of(repository.get_definition(session, instance.definition_id))
+
+    return refcache.cached(session, ("workflow_definition_id", instance.definition_id), load)
 
 
 def start(
@@ -142,13 +148,13 @@ def start(
     comment: str = "",
     data: dict[str, Any] | None = None,
 ) -> WorkflowInstance:
-    definition = repository.current_definition(session, code)
-    if definition is None:
+    current = _current_spec(session, code)
+    if current is None:
         raise NotFound(f"流程 {code} 未定义", code="workflow_not_found")
-    spec = spec_of(definition)
+    definition_id, spec = current
     moment = now()
     instance = WorkflowInstance(
-        definition_id=definition.id,
+        definition_id=definition_id,
         subject_type=subject_type,
         subject_id=subject_id,
         state=spec.initial,
@@ -391,18 +397,29 @@ def current_definition(session: Session, code: str) -> WorkflowDefinition | None
     return repository.current_definition(session, code)
 
 
+def _current_spec(session: Session, code: str) -> tuple[int, DefinitionSpec] | None:
+    """The id and parsed form of the newest version of ``code``: every new case asks, so it
+    is kept per process until a definition changes (``kit.refcache``)."""
+
+    def load() -> tuple[int, DefinitionSpec] | None:
+        definition = repository.current_definition(session, code)
+        return None if definition is None else (definition.id, spec_of(definition))
+
+    return refcache.cached(session, ("workflow_definition", code), load)
+
+
 def initial_state(session: Session, code: str) -> str:
-    definition = repository.current_definition(session, code)
-    if definition is None:
+    current = _current_spec(session, code)
+    if current is None:
         raise NotFound(f"流程 {code} 未定义（gridgov events init）", code="workflow_not_found")
-    return spec_of(definition).initial
+    return current[1].initial
 
 
 def state_labels(session: Session, code: str) -> dict[str, str]:
-    definition = repository.current_definition(session, code)
-    if definition is None:
+    current = _current_spec(session, code)
+    if current is None:
         return {}
-    return {name: state.label for name, state in spec_of(definition).states.items()}
+    return {name: state.label for name, state in current[1].states.items()}
 
 
 def list_definitions(session: Session, *, actor: Actor) -> list[WorkflowDefinition]:
@@ -489,16 +506,22 @@ def bound_workflow(
     leaf) to the least (its group). The most specific binding wins: category and level, then
     category, for each category in turn, then level alone, then a binding for everything;
     ``default`` (the category's own workflow) when nothing is bound."""
-    codes = [code for code in category_codes if code]
-    found = {
-        (b.category_code, b.level): b.workflow_code
-        for b in repository.matching_bindings(session, subject_type, codes, level)
-    }
-    for code in [*codes, ""]:
-        for wanted in (level, ""):
-            if (code, wanted) in found:
-                return found[(code, wanted)]
-    return default
+    codes = tuple(code for code in category_codes if code)
+
+    def load() -> str:
+        found = {
+            (b.category_code, b.level): b.workflow_code
+            for b in repository.matching_bindings(session, subject_type, codes, level)
+        }
+        for code in [*codes, ""]:
+            for wanted in (level, ""):
+                if (code, wanted) in found:
+                    return found[(code, wanted)]
+        return default
+
+    # Every new case asks: kept per process until a binding changes (kit.refcache).
+    key = ("bound_workflow", subject_type, codes, level, default)
+    return refcache.cached(session, key, load)
 
 
 def level_label(level: str) -> str:
