@@ -384,13 +384,21 @@ class Settings(BaseSettings):
         return key
 
     def _generated_key(self, name: str, fresh: str) -> str:
-        """A key made once per installation and kept beside the database, readable by us only."""
+        """A key made once per installation and kept beside the database, readable by us only.
+        Read from disk once per process: every token check asks for it."""
         key_file = self.var_dir / name
+        known = _generated_keys.get(key_file)
+        if known is not None:
+            return known
         if not key_file.exists():
             self.var_dir.mkdir(parents=True, exist_ok=True)
             key_file.write_text(fresh)
             key_file.chmod(0o600)
-        return key_file.read_text().strip()
+        key = _generated_keys[key_file] = key_file.read_text().strip()
+        return key
+
+
+_generated_keys: dict[Path, str] = {}
 
 
 @lru_cache(maxsize=1)

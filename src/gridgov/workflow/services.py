@@ -14,6 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
@@ -172,10 +173,18 @@ def start(
     return instance
 
 
-# Each instance started in this session with its start step: until it is acted on (its
+# Each instance started in this transaction with its start step: until it is acted on (its
 # version is still 1), that step is its whole timeline, so the answer to a new case reads
 # neither again (held here, the instance also stays in the session's weak identity map).
+# Forgotten when the transaction ends: a long session (a seed, the simulator) would otherwise
+# hold every instance it ever started, and after a commit others may have moved them.
 _STARTED = "gridgov.workflow.started"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_started(session: Session) -> None:
+    session.info.pop(_STARTED, None)
 
 
 def _append(
