@@ -4,6 +4,7 @@ writing transaction."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
@@ -26,12 +27,18 @@ def _write(engine: Engine, sql: str, **params: object) -> None:
         connection.execute(text(sql), params)
 
 
-def test_every_watched_table_moves_the_revision_in_the_writing_transaction(
-    fresh: tuple[TestClient, Auth, Engine],
-) -> None:
-    _client, _auth, engine = fresh
-    with unit_of_work(engine) as session:
+@pytest.fixture
+def district(fresh: tuple[TestClient, Auth, Engine]) -> tuple[TestClient, Auth, Engine]:
+    """A district of its own with the default categories and workflow."""
+    with unit_of_work(fresh[2]) as session:
         events.install_defaults(session, actor=Actor.system("test"))
+    return fresh
+
+
+def test_every_watched_table_moves_the_revision_in_the_writing_transaction(
+    district: tuple[TestClient, Auth, Engine],
+) -> None:
+    _client, _auth, engine = district
     changes = {
         "users": "UPDATE users SET display_name = display_name || '改' WHERE username = 'operator'",
         "grid_assignments": "DELETE FROM grid_assignments WHERE id = "
@@ -59,11 +66,9 @@ def test_every_watched_table_moves_the_revision_in_the_writing_transaction(
 
 
 def test_requests_see_a_change_made_outside_the_app(
-    fresh: tuple[TestClient, Auth, Engine],
+    district: tuple[TestClient, Auth, Engine],
 ) -> None:
-    client, auth, engine = fresh
-    with unit_of_work(engine) as session:
-        events.install_defaults(session, actor=Actor.system("test"))
+    client, auth, engine = district
     operator = auth("operator")
     spot = next(r for r in build_district(42).regions if r.level == "grid")
     point = spot.polygon.representative_point()
