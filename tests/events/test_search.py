@@ -33,7 +33,7 @@ def _new(ctx: Fresh, **fields: Any) -> dict[str, Any]:
 
 def _codes(ctx: Fresh, q: str, user: str = "operator") -> list[str]:
     client, auth, _ = ctx
-    response = client.get("/api/v1/events", params={"q": q, "size": 100}, headers=auth(user))
+    response = client.get("/api/v1/events", params={"q": q, "page_size": 100}, headers=auth(user))
     assert response.status_code == 200, response.text
     return [item["code"] for item in response.json()["items"]]
 
@@ -96,3 +96,33 @@ def test_every_case_is_in_the_index(ctx: Fresh) -> None:
             text("SELECT count(*) FROM events WHERE search_text = '' AND title <> ''")
         ).scalar_one()
     assert blank == 0
+
+
+def test_a_common_phrase_pages_newest_first_with_the_other_filters(ctx: Fresh) -> None:
+    """Many matches: the pages follow each other newest first with nothing twice, the total
+    counts them all, and the other filters still apply (on SQLite the cases are read in the
+    index's order, each then tested)."""
+    client, auth, engine = ctx
+    made = [_new(ctx, title=f"公共短语壬癸检索{n}")["id"] for n in range(7)]
+    voided = made[2]
+    with unit_of_work(engine) as session:
+        row = session.get(Event, voided)
+        assert row is not None
+        row.status = "voided"
+    headers = auth("operator")
+    seen: list[int] = []
+    for page in (1, 2, 3):
+        body = client.get(
+            "/api/v1/events",
+            params={"q": "壬癸检索", "page_size": 3, "page": page},
+            headers=headers,
+        ).json()
+        assert body["total"] == 7
+        assert len(body["items"]) == min(3, 7 - len(seen))
+        seen += [item["id"] for item in body["items"]]
+    assert seen == sorted(made, reverse=True)
+    only_voided = client.get(
+        "/api/v1/events", params={"q": "壬癸检索", "status": "voided"}, headers=headers
+    ).json()
+    assert [item["id"] for item in only_voided["items"]] == [voided]
+    assert only_voided["total"] == 1

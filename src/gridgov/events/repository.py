@@ -7,7 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Select, Text, and_, bindparam, false, func, or_, select
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    column,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -75,7 +89,12 @@ OPEN_STATES = (
 NOT_ENDED_STATES = (*OPEN_STATES, "suspended")
 
 
-def _filtered(scope: Scope, filters: EventFilter, *, in_order: bool = False) -> Select[Event]:
+def _filtered(
+    scope: Scope, filters: EventFilter, *, in_order: bool = False, terms_joined: bool = False
+) -> Select[Event]:
+    """The cases ``filters`` select within ``scope``. ``terms_joined``: the caller reads the
+    free-text candidates from the index itself (``_led_by_terms``), so only the exact
+    substring test of the query is added here."""
     path = unindexed(Event.region_path) if in_order else Event.region_path
     conditions: list[Any] = []
     if filters.status:
@@ -104,7 +123,14 @@ def _filtered(scope: Scope, filters: EventFilter, *, in_order: bool = False) -> 
         conditions.append(Event.created_at >= filters.created_from)
     if filters.created_to is not None:
         conditions.append(Event.created_at < filters.created_to)
-    if filters.query:
+    if filters.query and terms_joined:
+        conditions.append(
+            or_(
+                Event.title.contains(filters.query, autoescape=True),
+                Event.address.contains(filters.query, autoescape=True),
+            )
+        )
+    elif filters.query:
         matches = or_(
             Event.title.contains(filters.query, autoescape=True),
             Event.address.contains(filters.query, autoescape=True),
@@ -155,6 +181,33 @@ def _terms_match_postgresql(element: TermsMatch, compiler: Any, **kw: Any) -> st
     return f"(string_to_array({text}, ' ') @> {terms} OR {code} = {by_code})"
 
 
+_EVENTS_FTS = table("events_fts", column("rowid", Integer))
+
+
+def _led_by_terms(session: Session, scope: Scope, filters: EventFilter) -> Select[Event] | None:
+    """SQLite, a newest-first list with free text: the cases read in the order the FTS5 index
+    gives their ids, newest first, each then tested against the other filters, so the page
+    and the capped count stop as soon as they have enough. The candidate set of
+    ``TermsMatch`` collects every match first: for a phrase in one case of seven (143,000 of
+    a million) that was 25 ms for the page and 35 ms for the count, against 2–4 ms and 12–52
+    ms this way. None when that plan does not apply: another database, another order, a time
+    range (answered from its own index), no index terms, or a query that is a case's code (a
+    code is not in the index)."""
+    if session.get_bind().dialect.name != "sqlite" or not filters.query:
+        return None
+    if filters.overdue_at is not None or filters.created_from or filters.created_to:
+        return None
+    terms = search.query_terms(filters.query)
+    if not terms or session.scalar(select(Event.id).where(Event.code == filters.query)):
+        return None
+    match = literal_column("events_fts").op("MATCH")(bindparam(None, search.fts5_match(terms)))
+    return (
+        _filtered(scope, filters, in_order=True, terms_joined=True)
+        .join_from(_EVENTS_FTS, Event, Event.id == _EVENTS_FTS.c.rowid)
+        .where(match)
+    )
+
+
 def _order(filters: EventFilter) -> tuple[Any, ...]:
     # Overdue lists read most-overdue first, which is also the order of their index.
     return (Event.deadline_at, Event.id) if filters.overdue_at is not None else (Event.id.desc(),)
@@ -164,6 +217,9 @@ def list_events(
     session: Session, scope: Scope, filters: EventFilter, page: PageParams
 ) -> tuple[list[Event], int]:
     order = _order(filters)
+    led = _led_by_terms(session, scope, filters)
+    if led is not None:
+        return fetch_page(session, led, page, _EVENTS_FTS.c.rowid.desc(), cap=LIST_COUNT_CAP)
     if filters.created_from is None and filters.created_to is None:
         return fetch_page(
             session,
