@@ -61,8 +61,10 @@ def test_report_with_photo_see_it_and_rate_it(site: tuple[str, Any, Auth]) -> No
         card = page.locator(f"li[data-code='{code}']")
         card.wait_for()
         assert "垃圾堆放" in card.inner_text()
-        card.locator(".c-previews img").wait_for()
-        assert card.locator(".c-previews img").evaluate("img => img.naturalWidth") > 0
+        preview = card.locator(".c-previews img")
+        # Attached is not loaded: on a busy machine the thumbnail arrives a moment later.
+        sync_api.expect(preview).to_have_js_property("complete", True, timeout=15_000)
+        assert preview.evaluate("img => img.naturalWidth") > 0
 
         # The center and the department close it through the API.
         found = client.get("/api/v1/events", params={"q": code}, headers=auth("admin")).json()

@@ -60,6 +60,8 @@ def test_self_settle_form_uploads_the_after_photo_and_shows_it(
         thumbnails = page.locator(".media-strip img")
         thumbnails.nth(1).wait_for()
         assert thumbnails.count() == 2
+        for n in range(2):  # attached is not loaded: on a busy machine they arrive later
+            sync_api.expect(thumbnails.nth(n)).to_have_js_property("complete", True)
         loaded = page.evaluate(
             "[...document.querySelectorAll('.media-strip img')].map(i => i.naturalWidth)"
         )
