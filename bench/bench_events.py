@@ -4,7 +4,9 @@
    serves it with `gridgov serve --workers N` on a local port (N > 1 shares live updates
    through Redis, as a deployment must).
 2. Intake: N reports POSTed over HTTP (locate, classify, deadline, workflow start, timeline
-   hash), from 1 and from 4 concurrent clients. Target: at least 300 events/s on SQLite.
+   hash), from 1 and from 4 concurrent clients (``--clients``), each a keep-alive connection of
+   the standard library's HTTP client. Prints the rate, the server's CPU per report (all its
+   processes) and the clients' CPU per report. Target: at least 300 events/s on SQLite.
 3. Lists: bulk-loads synthetic historical events up to --events rows (default 1,000,000), then
    times list requests with the filters a workbench uses, as the center and as a street.
    Target: p95 under 50 ms.

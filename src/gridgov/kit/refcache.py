@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import BigInteger, Engine, Integer, event, select
+from sqlalchemy import URL, BigInteger, Engine, Integer, event, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from gridgov.db import Base
@@ -42,7 +42,7 @@ WATCHED_TABLES = (
 )
 _REVISION = "gridgov.refcache.revision"
 # Copies of one revision per database: older ones are dropped when the revision moves.
-_copies: dict[str, tuple[int, dict[Hashable, Any]]] = {}
+_copies: dict[URL, tuple[int, dict[Hashable, Any]]] = {}
 _lock = threading.Lock()
 
 
@@ -88,10 +88,9 @@ def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
     return value
 
 
-def _database_key(session: Session) -> str:
+def _database_key(session: Session) -> URL:
     bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    return engine.url.render_as_string(hide_password=True)
+    return (bind if isinstance(bind, Engine) else bind.engine).url
 
 
 @event.listens_for(Session, "after_flush")
