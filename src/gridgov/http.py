@@ -15,7 +15,7 @@ from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.security import read_token
 from gridgov.config import Settings
-from gridgov.db import end_unit_of_work, session_factory, unit_of_work
+from gridgov.db import end_unit_of_work, group_commit, session_factory
 from gridgov.kit.crypto import FieldCipher
 from gridgov.kit.errors import NotAuthenticated, PermissionDenied
 
@@ -114,17 +114,18 @@ def current_actor(request: Request, session: SessionDep) -> Actor:
     return actor_of(request, session)
 
 
-async def in_one_thread_call(request: Request, work: Callable[[Session, Actor], T]) -> T:
-    """``work(session, actor)`` as one unit of work in one worker-thread call: the actor's
-    lookup, the work and the commit. For a hot write endpoint (``async def``, no SessionDep or
-    ActorDep): the usual dependencies and a plain ``def`` endpoint hand a request between the
-    event loop and worker threads four times (actor, endpoint, response check, commit)."""
+async def in_shared_transaction(request: Request, work: Callable[[Session, Actor], T]) -> T:
+    """``work(session, actor)`` (the actor's lookup, the work and its answer) in one worker-thread
+    call, in a transaction it shares with the same calls made at the same moment
+    (:class:`gridgov.db.GroupCommit`: one commit for the batch, each work in its own
+    savepoint). For a hot write endpoint (``async def``, no SessionDep or ActorDep): the usual
+    dependencies and a plain ``def`` endpoint hand a request between the event loop and worker
+    threads four times (actor, endpoint, response check, commit)."""
 
-    def run() -> T:
-        with unit_of_work(request.app.state.engine) as session:
-            return work(session, actor_of(request, session))
+    def run(session: Session) -> T:
+        return work(session, actor_of(request, session))
 
-    return await run_in_threadpool(run)
+    return await run_in_threadpool(group_commit(request.app.state.engine).run, run)
 
 
 def optional_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor | None:

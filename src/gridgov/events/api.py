@@ -25,7 +25,7 @@ from gridgov.events.schemas import (
     EventIn,
     EventOut,
 )
-from gridgov.http import ActorDep, SessionDep, in_one_thread_call
+from gridgov.http import ActorDep, SessionDep, in_shared_transaction
 from gridgov.kit.clock import now
 from gridgov.kit.errors import AppError
 from gridgov.kit.pagination import Page, PageParams, page_params
@@ -162,8 +162,8 @@ async def report_event(
         with_media = bool(data.media_ids) or not created
         return event_detail(session, event, actor, with_media=with_media), created
 
-    # Every channel's reports come here: one thread call instead of four (in_one_thread_call).
-    detail, created = await in_one_thread_call(request, report)
+    # Every channel's reports come here: reports arriving together share one commit.
+    detail, created = await in_shared_transaction(request, report)
     if not created:
         return JSONResponse(detail.model_dump(mode="json"), status_code=200)
     return detail

@@ -108,6 +108,8 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction, and so the rows, may still roll back
     queued = session.info.pop(_QUEUE, None)
     if not queued:
         return
@@ -125,10 +127,29 @@ def _after_commit(session: Session) -> None:
             log.warning("live message not published on %s", channel, exc_info=True)
 
 
+# How many messages were queued when each open savepoint began: rolling one back drops what
+# was queued inside it (the rows that message speaks of are gone too).
+_savepoint_marks: weakref.WeakKeyDictionary[SessionTransaction, int] = weakref.WeakKeyDictionary()
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        _savepoint_marks[transaction] = len(session.info.get(_QUEUE, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    mark = _savepoint_marks.pop(previous_transaction, None)
+    queued = session.info.get(_QUEUE)
+    if mark is not None and queued:
+        del queued[mark:]
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     # The outermost transaction ended without a commit (rollback or close): drop the queue.
     # On commit ``_after_commit`` has already taken it. A savepoint rolled back inside a
-    # transaction that later commits keeps what was queued before it (see the docs).
+    # transaction that later commits keeps what was queued before it (_drop_rolled_back).
     if transaction.parent is None:
         session.info.pop(_QUEUE, None)

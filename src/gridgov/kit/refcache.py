@@ -109,6 +109,12 @@ def _forget_after_statement(state: ORMExecuteState) -> None:
 
 
 @event.listens_for(Session, "after_commit")
+def _forget_at_commit(session: Session) -> None:
+    # A released savepoint leaves the transaction, and what it has seen, as it was.
+    if not session.in_nested_transaction():
+        session.info.pop(_REVISION, None)
+
+
 @event.listens_for(Session, "after_rollback")
-def _forget_at_transaction_end(session: Session) -> None:
+def _forget_at_rollback(session: Session) -> None:
     session.info.pop(_REVISION, None)

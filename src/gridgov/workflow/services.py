@@ -182,6 +182,11 @@ _STARTED = "gridgov.workflow.started"
 
 
 @event.listens_for(Session, "after_commit")
+def _forget_started_at_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a released savepoint: still the same transaction
+        session.info.pop(_STARTED, None)
+
+
 @event.listens_for(Session, "after_rollback")
 def _forget_started(session: Session) -> None:
     session.info.pop(_STARTED, None)

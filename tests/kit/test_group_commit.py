@@ -1,0 +1,145 @@
+"""Reports arriving together share one transaction (db.GroupCommit): one commit for the batch,
+yet each report stands alone: one that fails leaves no row and no live message behind, and
+the others are saved and published."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session
+
+from gridgov.accounts import services as accounts
+from gridgov.db import GroupCommit, make_engine, session_factory
+from gridgov.events import services as events
+from gridgov.events.models import Event
+from gridgov.events.schemas import EventIn
+from gridgov.kit import live, pubsub
+from gridgov.kit.errors import InvalidInput
+from tests.calls.conftest import user_id
+from tests.conftest import Auth
+from tests.screens.test_live import _inside
+
+
+@pytest.fixture
+def engine(fresh_events: tuple[TestClient, Auth, Engine]) -> Iterator[Engine]:
+    own = make_engine(str(fresh_events[2].url.render_as_string(hide_password=False)))
+    yield own
+    live.detach(own)
+    own.dispose()
+
+
+def _report(title: str, *, fail_after_intake: bool = False) -> Callable[[Session], int]:
+    def work(session: Session) -> int:
+        actor = accounts.actor_for(
+            session, accounts.user_for_token(session, user_id(session, "operator"))
+        )
+        data = EventIn.model_validate(
+            {"title": title, "source": "hotline", "location": _inside(session)}
+        )
+        event, _new = events.intake(session, data, actor=actor)
+        if fail_after_intake:  # fails late: its case, steps and live message are already queued
+            raise InvalidInput("late failure", code="late_failure")
+        return event.id
+
+    return work
+
+
+def _titles(engine: Engine, prefix: str) -> list[str]:
+    with session_factory(engine)() as session:
+        return sorted(session.scalars(select(Event.title).where(Event.title.like(f"{prefix}%"))))
+
+
+def _run_together(commits: GroupCommit, works: list[Callable[[Session], int]]) -> list[Any]:
+    """The first work runs alone while the others queue behind it, so they form one batch."""
+    release = threading.Event()
+    results: list[Any] = [None] * (len(works) + 1)
+
+    def first(session: Session) -> int:
+        release.wait(10)
+        return 0
+
+    def call(index: int, work: Callable[[Session], int]) -> None:
+        try:
+            results[index] = commits.run(work)
+        except Exception as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=call, args=(0, first))]
+    threads[0].start()
+    while commits.waiting:  # the first caller has taken its own work
+        time.sleep(0.01)
+    for index, work in enumerate(works, start=1):
+        threads.append(threading.Thread(target=call, args=(index, work)))
+        threads[-1].start()
+    while commits.waiting < len(works):
+        time.sleep(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    return results[1:]
+
+
+def test_a_failing_report_in_a_batch_leaves_nothing_and_the_others_are_saved(
+    engine: Engine,
+) -> None:
+    bus = pubsub.LocalPubSub()
+    live.attach(engine, lambda: bus)
+    commits = GroupCommit(engine)
+    prefix = "成批提交测试"
+
+    async def scenario() -> tuple[list[Any], list[dict[str, Any]]]:
+        async with await bus.subscribe([live.SCREENS]) as subscription:
+            results = await asyncio.to_thread(
+                _run_together,
+                commits,
+                [
+                    _report(f"{prefix}甲"),
+                    _report(f"{prefix}乙", fail_after_intake=True),
+                    _report(f"{prefix}丙"),
+                ],
+            )
+            got = []
+            while True:
+                try:
+                    got.append((await subscription.get(timeout=1.0))[1])
+                except TimeoutError:
+                    return results, got
+
+    results, published = asyncio.run(scenario())
+    assert isinstance(results[0], int) and isinstance(results[2], int)
+    assert isinstance(results[1], InvalidInput) and results[1].code == "late_failure"
+    assert _titles(engine, prefix) == [f"{prefix}丙", f"{prefix}甲"]
+    assert sorted(m["title"] for m in published) == [f"{prefix}丙", f"{prefix}甲"]
+    assert {m["id"] for m in published} == {results[0], results[2]}
+    with session_factory(engine)() as session:  # each saved case has its own start step
+        for event_id in (results[0], results[2]):
+            event = session.get(Event, event_id)
+            assert event is not None and event.code.startswith("SJ")
+            assert event.workflow_instance_id is not None
+
+
+def test_a_failed_commit_fails_every_report_of_the_batch(engine: Engine) -> None:
+    commits = GroupCommit(engine)
+    prefix = "成批提交失败测试"
+
+    def refuse_commit(session: Session) -> None:
+        if session.bind is engine and not session.in_nested_transaction():
+            raise OSError("disk full")  # as the database would at COMMIT
+
+    event.listen(Session, "before_commit", refuse_commit)
+    try:
+        results = _run_together(commits, [_report(f"{prefix}甲"), _report(f"{prefix}乙")])
+    finally:
+        event.remove(Session, "before_commit", refuse_commit)
+    assert [type(result) for result in results] == [OSError, OSError]
+    assert _titles(engine, prefix) == []
+    # The next batch commits as usual.
+    assert isinstance(commits.run(_report(f"{prefix}丙")), int)
+    assert _titles(engine, prefix) == [f"{prefix}丙"]
