@@ -70,8 +70,6 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
     cursor.execute("PRAGMA case_sensitive_like=ON")
     # Several processes (server, worker, CLI) share the file: wait instead of failing at once.
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA mmap_size=1073741824")
-    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
