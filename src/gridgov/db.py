@@ -94,6 +94,30 @@ def get_engine(settings: Settings | None = None) -> Engine:
     return _engines[url]
 
 
+_TRANSACTION_KEYS: set[str] = set()
+
+
+def transaction_info_key(key: str) -> str:
+    """Declare ``session.info[key]`` as what the current transaction has read or made: it is
+    dropped when the transaction commits or rolls back (not when a savepoint is released,
+    which fires the same ``after_commit``: the transaction goes on)."""
+    _TRANSACTION_KEYS.add(key)
+    return key
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_at_commit(session: Session) -> None:
+    if not session.in_nested_transaction():
+        for key in _TRANSACTION_KEYS:
+            session.info.pop(key, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_at_rollback(session: Session) -> None:
+    for key in _TRANSACTION_KEYS:
+        session.info.pop(key, None)
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -53,6 +53,18 @@ def _scoped(scope: Scope, *, in_order: bool = False) -> Select[Event]:
     return stmt.where(or_(Event.department_id.in_(scope.department_ids), Event.id.in_(assisted)))
 
 
+def sees(scope: Scope, event: Event) -> bool | None:
+    """Whether ``_scoped(scope)`` would return ``event``, decided without the database; None
+    when that takes a query (a department's scope also covers the cases it assists)."""
+    if scope.department_ids is not None:
+        return None
+    if scope.owner_id is not None and event.reporter_id != scope.owner_id:
+        return False
+    return scope.region_paths is None or any(
+        event.region_path.startswith(prefix) for prefix in scope.region_paths
+    )
+
+
 def get_event(session: Session, scope: Scope, event_id: int) -> Event | None:
     return session.scalars(_scoped(scope).where(Event.id == event_id)).first()
 

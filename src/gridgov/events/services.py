@@ -20,6 +20,7 @@ from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm, Role
 from gridgov.audit import services as audit
 from gridgov.config import get_settings
+from gridgov.db import transaction_info_key
 from gridgov.events import repository
 from gridgov.events.catalog import CATEGORIES, DEFAULT_WORKFLOW, EVENT_WORKFLOW, OTHER_CATEGORY
 from gridgov.events.models import (
@@ -295,6 +296,7 @@ def intake(
     event.workflow_instance_id = instance.id
     if duplicates:
         event.extra = {**event.extra, "possible_duplicates": [d.id for d, _ in duplicates]}
+        session.info.setdefault(_DUPLICATES_FOUND, {})[event.id] = duplicates
     media.attach(
         session,
         data.media_ids,
@@ -557,11 +559,24 @@ def _offered(event: Event, action: str, actor: Actor, assists: list[EventAssist]
     return True
 
 
+# The merge candidates an intake found, by new case, until the transaction ends: its answer
+# lists them, and need not read them again (held here, they also stay in the session's weak
+# identity map).
+_DUPLICATES_FOUND = transaction_info_key("gridgov.events.duplicates_found")
+
+
 def duplicates_of(session: Session, event: Event, *, actor: Actor) -> list[tuple[Event, float]]:
     """The merge candidates found at intake that are still open and visible to the actor."""
     ids = [int(i) for i in event.extra.get("possible_duplicates", [])]
     if not ids or event.status in ("voided", "rated", "closed"):
         return []
+    found: list[tuple[Event, float]] | None = session.info.get(_DUPLICATES_FOUND, {}).get(event.id)
+    if found is not None and all(repository.sees(actor.scope, e) is not None for e, _ in found):
+        return [
+            (other, distance)
+            for other, distance in found
+            if repository.sees(actor.scope, other) and other.status in repository.NOT_ENDED_STATES
+        ]
     visible = repository.events_by_ids(session, actor.scope, ids)
     return sorted(
         (

@@ -26,7 +26,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import URL, BigInteger, Engine, Integer, event, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
-from gridgov.db import Base
+from gridgov.db import Base, transaction_info_key
 
 T = TypeVar("T")
 
@@ -40,7 +40,7 @@ WATCHED_TABLES = (
     "workflow_bindings",
     "workflow_definitions",
 )
-_REVISION = "gridgov.refcache.revision"
+_REVISION = transaction_info_key("gridgov.refcache.revision")
 # Copies of one revision per database: older ones are dropped when the revision moves.
 _copies: dict[URL, tuple[int, dict[Hashable, Any]]] = {}
 _lock = threading.Lock()
@@ -106,15 +106,3 @@ def _forget_after_flush(session: Session, _context: Any) -> None:
 def _forget_after_statement(state: ORMExecuteState) -> None:
     if not state.is_select:
         state.session.info.pop(_REVISION, None)
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_at_commit(session: Session) -> None:
-    # A released savepoint leaves the transaction, and what it has seen, as it was.
-    if not session.in_nested_transaction():
-        session.info.pop(_REVISION, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_at_rollback(session: Session) -> None:
-    session.info.pop(_REVISION, None)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, event, func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.scope import Scope, apply_scope, unscoped
+from gridgov.db import transaction_info_key
 from gridgov.kit.pagination import PageParams, fetch_page
 from gridgov.regions.models import BaseLayer, Region, RegionLevel, TerritoryRevision
 
@@ -135,7 +136,7 @@ def list_base_layers(session: Session) -> list[BaseLayer]:
 
 # The territory revision as this transaction has read it: every report locates its point, and
 # a batch of reports sharing a transaction (db.GroupCommit) need not read it once each.
-_SEEN_REVISION = "gridgov.regions.territory_revision"
+_SEEN_REVISION = transaction_info_key("gridgov.regions.territory_revision")
 
 
 @unscoped("one counter for the whole territory")
@@ -145,17 +146,6 @@ def get_revision(session: Session) -> int:
         query = select(TerritoryRevision.revision).where(TerritoryRevision.id == 1)
         seen = session.info[_SEEN_REVISION] = session.scalar(query) or 0
     return seen
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_revision_at_commit(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_SEEN_REVISION, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_revision(session: Session) -> None:
-    session.info.pop(_SEEN_REVISION, None)
 
 
 def bump_revision(session: Session) -> None:

@@ -14,12 +14,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.actor import Actor
 from gridgov.accounts.permissions import Perm, Role
 from gridgov.audit import services as audit
+from gridgov.db import transaction_info_key
 from gridgov.kit import refcache
 from gridgov.kit.clock import now
 from gridgov.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -178,18 +178,7 @@ def start(
 # neither again (held here, the instance also stays in the session's weak identity map).
 # Forgotten when the transaction ends: a long session (a seed, the simulator) would otherwise
 # hold every instance it ever started, and after a commit others may have moved them.
-_STARTED = "gridgov.workflow.started"
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_started_at_commit(session: Session) -> None:
-    if not session.in_nested_transaction():  # a released savepoint: still the same transaction
-        session.info.pop(_STARTED, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_started(session: Session) -> None:
-    session.info.pop(_STARTED, None)
+_STARTED = transaction_info_key("gridgov.workflow.started")
 
 
 def _append(
