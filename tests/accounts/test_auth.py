@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from gridgov.accounts import security
 from gridgov.app import create_app
 from gridgov.config import Settings
 from tests.conftest import DEMO_PASSWORD, Auth, Databases, make_settings
@@ -141,3 +143,17 @@ def test_login_next_is_never_an_open_redirect(demo_settings: Settings, demo_engi
             follow_redirects=False,
         )
         assert done.headers["location"] == "/"
+
+
+def test_a_token_read_before_is_still_refused_once_expired(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The signature is checked once per process; the times are checked on every read.
+    secret = "a-secret-for-this-test-only-0123456789abcdef"
+    token = security.issue_token(42, secret, minutes=1)
+    assert security.read_token(token, secret) == 42
+    assert security.read_token(token, secret + "x") is None  # another key: not ours
+    assert security.read_token(token[:-2] + "xx", secret) is None  # a forged signature
+    later, earlier = time.time() + 61, time.time() - 3600
+    monkeypatch.setattr(security.time, "time", lambda: later)
+    assert security.read_token(token, secret) is None
+    monkeypatch.setattr(security.time, "time", lambda: earlier)
+    assert security.read_token(token, secret) is None  # not issued yet

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -42,8 +45,37 @@ def issue_token(user_id: int, secret: str, minutes: int) -> str:
 
 
 def read_token(token: str, secret: str) -> int | None:
+    """The user id of a token signed with ``secret``, issued and not yet expired, else None."""
+    claims = _signed_claims(token, secret)
+    moment = time.time()
+    # As PyJWT decides, with no leeway: issued at or before now, expiring after now.
+    if claims is None or claims.issued_at > moment or claims.expires_at <= moment:
+        return None
+    return claims.user_id
+
+
+@dataclass(frozen=True)
+class _Claims:
+    user_id: int
+    issued_at: float
+    expires_at: float
+
+
+# A client sends the same token with every request: its signature is checked once per process
+# and its times on every use (above). Bounded, so a flood of forged tokens only evicts.
+@functools.lru_cache(maxsize=4096)
+def _signed_claims(token: str, secret: str) -> _Claims | None:
     try:
-        payload = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp"]})
-        return int(payload["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError):
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[_ALGORITHM],
+            options={"require": ["exp"], "verify_exp": False, "verify_iat": False},
+        )
+        return _Claims(
+            user_id=int(payload["sub"]),
+            issued_at=float(payload.get("iat", float("-inf"))),
+            expires_at=float(payload["exp"]),
+        )
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError):
         return None
