@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections import deque
@@ -157,6 +158,8 @@ GROUP_COMMIT_MAX_BATCH = 32
 @dataclass(eq=False)
 class _Job(Generic[T]):
     work: Callable[[Session], T]
+    # The caller's context variables: its work may run in another caller's thread.
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
     done: threading.Event = field(default_factory=threading.Event)
     result: T | None = None
     error: BaseException | None = None
@@ -208,7 +211,7 @@ class GroupCommit:
         session = self._factory()
         try:
             if len(batch) == 1:  # alone: no savepoint to pay for, its error fails the whole unit
-                batch[0].result = batch[0].work(session)
+                batch[0].result = batch[0].context.run(batch[0].work, session)
             else:
                 _begin_writing(session)
                 for job in batch:
@@ -229,7 +232,7 @@ class GroupCommit:
     def _run_in_savepoint(session: Session, job: _Job[Any]) -> None:
         try:
             with session.begin_nested():
-                job.result = job.work(session)
+                job.result = job.context.run(job.work, session)
         except Exception as error:
             job.result, job.error = None, error
 

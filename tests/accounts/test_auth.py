@@ -153,7 +153,7 @@ def test_a_token_read_before_is_still_refused_once_expired(monkeypatch: pytest.M
     assert security.read_token(token, secret + "x") is None  # another key: not ours
     assert security.read_token(token[:-2] + "xx", secret) is None  # a forged signature
     later, earlier = time.time() + 61, time.time() - 3600
-    monkeypatch.setattr(security.time, "time", lambda: later)
+    monkeypatch.setattr(time, "time", lambda: later)
     assert security.read_token(token, secret) is None
-    monkeypatch.setattr(security.time, "time", lambda: earlier)
+    monkeypatch.setattr(time, "time", lambda: earlier)
     assert security.read_token(token, secret) is None  # not issued yet

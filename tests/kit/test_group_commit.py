@@ -8,6 +8,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import pytest
@@ -51,6 +52,9 @@ def _report(title: str, *, fail_after_intake: bool = False) -> Callable[[Session
     return work
 
 
+_CALLER: ContextVar[int] = ContextVar("caller", default=-1)
+
+
 def _titles(engine: Engine, prefix: str) -> list[str]:
     with session_factory(engine)() as session:
         return sorted(session.scalars(select(Event.title).where(Event.title.like(f"{prefix}%"))))
@@ -66,6 +70,7 @@ def _run_together(commits: GroupCommit, works: list[Callable[[Session], int]]) -
         return 0
 
     def call(index: int, work: Callable[[Session], int]) -> None:
+        _CALLER.set(index)
         try:
             results[index] = commits.run(work)
         except Exception as error:
@@ -143,3 +148,12 @@ def test_a_failed_commit_fails_every_report_of_the_batch(engine: Engine) -> None
     # The next batch commits as usual.
     assert isinstance(commits.run(_report(f"{prefix}丙")), int)
     assert _titles(engine, prefix) == [f"{prefix}丙"]
+
+
+def test_each_work_runs_in_its_callers_context(engine: Engine) -> None:
+    # The works of a batch run in one caller's thread; each still sees its own caller's
+    # context variables (a request id, a tracing span).
+    def whose(session: Session) -> int:
+        return _CALLER.get()
+
+    assert _run_together(GroupCommit(engine), [whose, whose, whose]) == [1, 2, 3]

@@ -97,10 +97,11 @@ class GridLocator:
         return result
 
     def locate(self, lon: float, lat: float) -> PointHit | None:
-        index = int(self.basic_index_many(np.array([lon]), np.array([lat]))[0])
-        if index < 0:
-            return None
         point = shapely.Point(lon, lat)
+        covering = self._basic_tree.query(point, predicate="covered_by")
+        if len(covering) == 0:
+            return None
+        index = int(covering.min())  # on a shared edge the smallest code wins, as in the batch
         specials = self._special_tree.query(point, predicate="covered_by")
         return PointHit(
             grid=self.basic_refs[index],
