@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -180,7 +181,8 @@ class GroupCommit:
     gets it only once the batch is committed."""
 
     def __init__(self, engine: Engine, max_batch: int = GROUP_COMMIT_MAX_BATCH) -> None:
-        self._factory = session_factory(engine)
+        # Weakly: the process-wide registry below must not keep a disposed engine alive.
+        self._engine = weakref.ref(engine)
         self._max_batch = max_batch
         self._queue: deque[_Job[Any]] = deque()
         self._writer = threading.Lock()
@@ -208,7 +210,10 @@ class GroupCommit:
         batch: list[_Job[Any]] = []
         while self._queue and len(batch) < self._max_batch:
             batch.append(self._queue.popleft())
-        session = self._factory()
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeError("the engine of this GroupCommit is gone")
+        session = session_factory(engine)()
         try:
             if len(batch) == 1:  # alone: no savepoint to pay for, its error fails the whole unit
                 batch[0].result = batch[0].context.run(batch[0].work, session)
@@ -238,20 +243,27 @@ class GroupCommit:
 
 
 class _FileLock:
-    """An exclusive ``flock`` on a file: a process waiting for it wakes as soon as it is free."""
+    """An exclusive ``flock`` on a file: a process waiting for it wakes as soon as it is free.
+    Used by one thread at a time (under GroupCommit's own lock); the file is opened per use,
+    so no descriptor outlives it."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._fd: int | None = None
 
     def __enter__(self) -> None:
-        if self._fd is None:
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
 
     def __exit__(self, *_exc: object) -> None:
-        assert self._fd is not None
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # releases the lock
 
 
 def _sqlite_writer_lock(engine: Engine) -> AbstractContextManager[object]:
@@ -274,7 +286,7 @@ def _begin_writing(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-_group_commits: dict[Engine, GroupCommit] = {}
+_group_commits: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
 _group_commits_lock = threading.Lock()
 
 

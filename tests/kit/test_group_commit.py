@@ -5,10 +5,13 @@ the others are saved and published."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +20,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from gridgov.accounts import services as accounts
-from gridgov.db import GroupCommit, make_engine, session_factory
+from gridgov.db import GroupCommit, group_commit, make_engine, session_factory
 from gridgov.events import services as events
 from gridgov.events.models import Event
 from gridgov.events.schemas import EventIn
@@ -157,3 +160,13 @@ def test_each_work_runs_in_its_callers_context(engine: Engine) -> None:
         return _CALLER.get()
 
     assert _run_together(GroupCommit(engine), [whose, whose, whose]) == [1, 2, 3]
+
+
+def test_the_registry_does_not_keep_a_disposed_engine_alive(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'gone.db'}")
+    assert group_commit(engine) is group_commit(engine)
+    alive = weakref.ref(engine)
+    engine.dispose()
+    del engine
+    gc.collect()
+    assert alive() is None
