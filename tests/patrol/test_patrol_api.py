@@ -248,7 +248,17 @@ def test_nearest_workers_roster_and_gis_popup(client: TestClient, auth: Auth, db
     assert nearest[0]["user_id"] == w.id and nearest[0]["distance_m"] < 1
     assert nearest[0]["on_duty"] is True
     distances = [n["distance_m"] for n in nearest]
-    assert distances == sorted(distances) and len(nearest) == 10
+    # How many of the demo's workers are still on duty depends on how long ago the run seeded
+    # them (their fixes age past the 15-minute timeout in a slow run); all positioned workers
+    # fill the limit.
+    assert distances == sorted(distances) and 1 <= len(nearest) <= 10
+    everyone = client.get(
+        "/api/v1/workers/nearest",
+        params={"lon": last["lon"], "lat": last["lat"], "on_duty": "false"},
+        headers=operator,
+    ).json()
+    assert everyone[0]["user_id"] == w.id and len(everyone) == 10
+    assert [n["distance_m"] for n in everyone] == sorted(n["distance_m"] for n in everyone)
 
     roster = client.get("/api/v1/workers", params={"q": w.name}, headers=operator).json()
     entry = next(item for item in roster["items"] if item["user_id"] == w.id)
