@@ -434,6 +434,7 @@ def test_upload_in_chromium(ctx: Fresh, tmp_path: Path) -> None:
         page.click("button[type=submit]")
         page.wait_for_url(f"{server}/")
         page.click("text=热线导入")
+        page.wait_for_selector("#hotline-import[data-ready]", state="attached")
         page.set_input_files("input[type=file]", str(path))
         page.click("#hotline-import button[type=submit]")
         page.wait_for_selector("#hotline-result .errors td")

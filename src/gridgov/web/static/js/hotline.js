@@ -77,3 +77,6 @@ form?.addEventListener("submit", async (event) => {
     form.querySelector("button").disabled = false;
   }
 });
+// The form is handled from here on: before this, a submit would be the browser's own (a test
+// driving the page under load waits for this mark).
+if (form) form.dataset.ready = "1";
