@@ -172,13 +172,17 @@ class GroupCommit:
     one each that the single writer would take in turn.
 
     A caller runs :meth:`run` in a worker thread. Callers queue their work; whoever holds the
-    lock takes the whole queue (up to :data:`GROUP_COMMIT_MAX_BATCH`), runs each work in its
-    own savepoint, commits once and hands every caller its own result or its own error. A work
-    that fails rolls back to its savepoint only, so the others still commit; when the commit
-    itself fails, every caller of the batch gets that error and nothing of the batch is saved.
-    A caller that finds nobody else waiting runs alone in a plain unit of work. Each work's
-    result must be complete before the commit (build the answer inside the work): a caller
-    gets it only once the batch is committed."""
+    lock takes the whole queue (up to :data:`GROUP_COMMIT_MAX_BATCH`), runs the works one after
+    the other in one transaction, commits once and hands every caller its own result. When a
+    work fails, the whole batch is rolled back and run again with each work in its own
+    savepoint: the failing one rolls back to its savepoint only (and its caller gets its
+    error), the others commit. Savepoints cost two statements a work and split the session's
+    flushes, so they are paid only by a batch that needs them; a work may therefore run twice,
+    and must have no effect outside the session. When the commit itself fails, every caller of
+    the batch gets that error and nothing of the batch is saved. A caller that finds nobody
+    else waiting runs alone in a plain unit of work. Each work's result must be complete before
+    the commit (build the answer inside the work): a caller gets it only once the batch is
+    committed."""
 
     def __init__(self, engine: Engine, max_batch: int = GROUP_COMMIT_MAX_BATCH) -> None:
         # Weakly: the process-wide registry below must not keep a disposed engine alive.
@@ -215,9 +219,11 @@ class GroupCommit:
             raise RuntimeError("the engine of this GroupCommit is gone")
         session = session_factory(engine)()
         try:
-            if len(batch) == 1:  # alone: no savepoint to pay for, its error fails the whole unit
+            if len(batch) == 1:  # alone: its error fails the whole unit, as a plain one would
                 batch[0].result = batch[0].context.run(batch[0].work, session)
-            else:
+            elif not self._run_together(session, batch):
+                session.close()  # rolls the whole batch back
+                session = session_factory(engine)()
                 _begin_writing(session)
                 for job in batch:
                     self._run_in_savepoint(session, job)
@@ -232,6 +238,20 @@ class GroupCommit:
         finally:
             for job in batch:
                 job.done.set()
+
+    @staticmethod
+    def _run_together(session: Session, batch: list[_Job[Any]]) -> bool:
+        """Run every work in the session's one transaction; False (results dropped) as soon as
+        one fails."""
+        _begin_writing(session)
+        for job in batch:
+            try:
+                job.result = job.context.run(job.work, session)
+            except Exception:
+                for each in batch:
+                    each.result = None
+                return False
+        return True
 
     @staticmethod
     def _run_in_savepoint(session: Session, job: _Job[Any]) -> None:

@@ -117,10 +117,11 @@ def current_actor(request: Request, session: SessionDep) -> Actor:
 async def in_shared_transaction(request: Request, work: Callable[[Session, Actor], T]) -> T:
     """``work(session, actor)`` (the actor's lookup, the work and its answer) in one worker-thread
     call, in a transaction it shares with the same calls made at the same moment
-    (:class:`gridgov.db.GroupCommit`: one commit for the batch, each work in its own
-    savepoint). For a hot write endpoint (``async def``, no SessionDep or ActorDep): the usual
-    dependencies and a plain ``def`` endpoint hand a request between the event loop and worker
-    threads four times (actor, endpoint, response check, commit)."""
+    (:class:`gridgov.db.GroupCommit`: one commit for the batch; when one work fails the batch
+    runs again with each work in its own savepoint, so ``work`` may run twice and must act only
+    through the session). For a hot write endpoint (``async def``, no SessionDep or ActorDep):
+    the usual dependencies and a plain ``def`` endpoint hand a request between the event loop
+    and worker threads four times (actor, endpoint, response check, commit)."""
 
     def run(session: Session) -> T:
         return work(session, actor_of(request, session))

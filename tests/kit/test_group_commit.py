@@ -9,6 +9,7 @@ import gc
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session
 
 from gridgov.accounts import services as accounts
@@ -131,6 +132,48 @@ def test_a_failing_report_in_a_batch_leaves_nothing_and_the_others_are_saved(
             event = session.get(Event, event_id)
             assert event is not None and event.code.startswith("SJ")
             assert event.workflow_instance_id is not None
+
+
+def test_savepoints_are_paid_only_by_a_batch_with_a_failing_work(engine: Engine) -> None:
+    savepoints: list[str] = []
+
+    def note_savepoint(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.upper().startswith("SAVEPOINT"):
+            savepoints.append(statement)
+
+    def read(session: Session) -> int:
+        return int(session.execute(text("SELECT 1")).scalar_one())
+
+    commits = GroupCommit(engine)
+    event.listen(engine, "before_cursor_execute", note_savepoint)
+    try:
+        assert _run_together(commits, [read, read, read]) == [1, 1, 1]
+        assert savepoints == []
+
+        runs: Counter[str] = Counter()
+
+        def counted(title: str, **options: bool) -> Callable[[Session], int]:
+            report = _report(title, **options)
+
+            def work(session: Session) -> int:
+                runs[title] += 1
+                return report(session)
+
+            return work
+
+        prefix = "成批重做测试"
+        results = _run_together(
+            commits,
+            [counted(f"{prefix}甲"), counted(f"{prefix}乙", fail_after_intake=True), read],
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", note_savepoint)
+    # 乙 failed in the shared transaction: the batch ran again, each work in a savepoint.
+    assert savepoints
+    assert runs == {f"{prefix}甲": 2, f"{prefix}乙": 2}
+    assert isinstance(results[0], int) and isinstance(results[1], InvalidInput)
+    assert results[2] == 1
+    assert _titles(engine, prefix) == [f"{prefix}甲"]  # saved once, though it ran twice
 
 
 def test_a_failed_commit_fails_every_report_of_the_batch(engine: Engine) -> None:
