@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from gridgov import config, db
 from gridgov.accounts.permissions import Role
-from gridgov.cli import _tcp_listener, app
+from gridgov.cli import _reuse_port_listener, app
 from gridgov.seed.territory import build_district
 from tests.conftest import DEMO_PASSWORD, Databases
 from tests.kit.test_pubsub import redis_url
@@ -153,6 +153,20 @@ def test_serve_with_two_processes_takes_reports_in_both(cli_env: dict[str, str])
         with ThreadPoolExecutor(4) as pool:
             ids = [i for chunk in pool.map(report, range(4)) for i in chunk]
         assert len(set(ids)) == 20
+        # Connections made together are spread over both processes (a socket each, on one
+        # port): on one shared socket the first to wake took them all.
+        held = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+        try:
+            for connection in held:  # a request each, so each is surely accepted
+                connection.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert connection.recv(64).startswith(b"HTTP/1.1 200")
+            clients = {connection.getsockname()[1] for connection in held}
+            served_by = _serving_process_by_client_port(children, port, clients)
+        finally:
+            for connection in held:
+                connection.close()
+        assert set(served_by) == clients
+        assert set(served_by.values()) == set(children), served_by
         listed = httpx.get(
             f"{base}/api/v1/events",
             params={"page_size": 50},
@@ -183,6 +197,29 @@ def _serving_processes(supervisor: int, base: str, expected: int) -> list[int]:
     raise AssertionError(f"gridgov serve did not start {expected} processes")
 
 
+def _serving_process_by_client_port(
+    processes: list[int], server_port: int, client_ports: set[int]
+) -> dict[int, int]:
+    """Which process holds the server's end of each client connection (Linux /proc)."""
+    client_of_socket = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+        if local_port == server_port and remote_port in client_ports:
+            client_of_socket[f"socket:[{fields[9]}]"] = remote_port
+    served_by = {}
+    for process in processes:
+        for fd in Path(f"/proc/{process}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:  # closed meanwhile
+                continue
+            if target in client_of_socket:
+                served_by[client_of_socket[target]] = process
+    return served_by
+
+
 def _command_line(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -194,14 +231,14 @@ def _environment(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
 
 
-def test_shared_listener_answers_without_nagle_delay() -> None:
-    """The socket `gridgov serve --workers` shares: connections accepted on it get
-    TCP_NODELAY from asyncio (a socket bound with protocol 0 did not, uvicorn #3149)."""
-    bound = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    bound.bind(("127.0.0.1", 0))
-    assert bound.proto == 0
-    listener = _tcp_listener(bound)
+def test_process_listener_answers_without_nagle_delay() -> None:
+    """The socket each process of `gridgov serve --workers` listens on: connections accepted
+    on it get TCP_NODELAY from asyncio (a socket bound with protocol 0, as uvicorn binds, did
+    not: uvicorn #3149), and a second process's socket may bind the same port."""
+    listener = _reuse_port_listener("127.0.0.1", 0)
     assert listener.proto == socket.IPPROTO_TCP
+    port = listener.getsockname()[1]
+    _reuse_port_listener("127.0.0.1", port).close()
 
     async def accepted_nodelay() -> int:
         accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()

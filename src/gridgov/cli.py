@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from uvicorn.supervisors import Multiprocess
 
 from gridgov.accounts import services as accounts
 from gridgov.accounts.actor import Actor
@@ -175,8 +177,6 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the web app and API (the schema must exist: `gridgov db upgrade`)."""
-    import uvicorn
-
     from gridgov import schema
     from gridgov.app import create_app, tune_for_serving
 
@@ -211,9 +211,6 @@ def _serve_processes(
     from the environment; the background jobs run here, once, not in every one of them."""
     import os
 
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
     from gridgov.jobs import scheduler
 
     config = uvicorn.Config(
@@ -231,22 +228,54 @@ def _serve_processes(
     if jobs is not None:
         jobs.start_thread()
     console.print(f"gridgov serve: {processes} 个服务进程" + ("，后台任务在本进程" if jobs else ""))
+    # Binds once without SO_REUSEPORT: fails (as uvicorn does) when another program holds the
+    # port, where the serving processes' own sockets would quietly share it with that program.
+    config.bind_socket().close()
     try:
-        Multiprocess(config, sockets=[_tcp_listener(config.bind_socket())]).run()
+        _ListenerEach(config).run()
     finally:
         if jobs is not None:
             jobs.stop()
 
 
-def _tcp_listener(bound: socket.socket) -> socket.socket:
-    """uvicorn binds the shared socket with protocol 0; accepted connections inherit it, and
-    asyncio turns Nagle's algorithm off only on IPPROTO_TCP sockets, so every keep-alive answer
-    waited ~40 ms for the client's delayed ACK (uvicorn issue #3149)."""
-    if bound.family not in (socket.AF_INET, socket.AF_INET6):
-        return bound
-    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+def _reuse_port_listener(host: str, port: int) -> socket.socket:
+    """A TCP socket on ``host:port`` that other sockets with SO_REUSEPORT may also bind.
+
+    Made with protocol IPPROTO_TCP: asyncio turns Nagle's algorithm off only on such sockets,
+    and uvicorn's own (protocol 0) made every keep-alive answer wait ~40 ms for the client's
+    delayed ACK (uvicorn issue #3149)."""
+    # The family as uvicorn picks it for the same host (IPv6 only for an IPv6 address).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4]
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind(address)
     listener.set_inheritable(True)
     return listener
+
+
+class _ListenerEach(Multiprocess):
+    """uvicorn's supervisor, giving each serving process a listening socket of its own, all on
+    the one port with SO_REUSEPORT: the kernel spreads new connections over them. On a single
+    shared socket the process that wakes first accepts every waiting connection (asyncio
+    accepts up to its backlog at a wake-up): sixteen keep-alive clients that connected
+    together sent ~90% of their reports to one of two processes.
+
+    uvicorn reads ``sockets`` for each process it starts (and restarts), so a fresh socket
+    each read is one per process; the supervisor's copy is closed with the process's
+    handle once uvicorn replaces it, so a dead process's socket leaves the group."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config, sockets=[])
+
+    @property
+    def sockets(self) -> list[socket.socket]:
+        return [_reuse_port_listener(self.config.host, self.config.port)]
+
+    @sockets.setter
+    def sockets(self, _value: list[socket.socket]) -> None:
+        pass  # uvicorn's constructor sets it; each process gets its own instead
 
 
 @app.command()
