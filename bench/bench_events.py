@@ -1,10 +1,10 @@
 """Event intake through HTTP with the full pipeline, and list/filter latency at scale.
 
 1. Seeds a district (territory, accounts, workflow; no residents) into a throwaway database and
-   serves it with `gridgov serve --workers N` on a local port (N > 1 shares live updates
-   through Redis, as a deployment must).
+   serves it with `gridgov serve --workers N` on a local port (default 2, one process per core
+   of a two-core machine; N > 1 shares live updates through Redis, as a deployment must).
 2. Intake: N reports POSTed over HTTP (locate, classify, deadline, workflow start, timeline
-   hash), from 1 and from 4 concurrent clients (``--clients``), each a keep-alive connection of
+   hash), from 1 and from 16 concurrent clients (``--clients``), each a keep-alive connection of
    the standard library's HTTP client. Prints the rate, the server's CPU per report (all its
    processes) and the clients' CPU per report. Target: at least 300 events/s on SQLite.
 3. Lists: bulk-loads synthetic historical events up to --events rows (default 1,000,000), then
@@ -257,10 +257,13 @@ def main() -> None:
     where.add_argument("--reuse", metavar="DIR", help="start from DIR's kept database")
     parser.add_argument("--only", choices=("intake", "lists"), help="run one of the two parts")
     parser.add_argument(
-        "--workers", type=int, default=1, help="server processes (`gridgov serve --workers`)"
+        "--workers",
+        type=int,
+        default=2,
+        help="server processes (`gridgov serve --workers`; 2, one per core of the bench machine)",
     )
     parser.add_argument(
-        "--clients", type=int, nargs="+", default=[1, 4], help="concurrent intake clients"
+        "--clients", type=int, nargs="+", default=[1, 16], help="concurrent intake clients"
     )
     parser.add_argument(
         "--redis-url",
